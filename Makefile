@@ -1,0 +1,49 @@
+# mmm: set up a virtualenv with a Python >= 3.12 and run the tool or its tests.
+#   make demo   create .venv, install, fit the bundled sample config
+#   make test   create .venv with dev extras, lint, run the whole test suite
+#   make data   regenerate sample_data/ from its script
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The first interpreter >= 3.12 found: $(PYTHON) if given, then PATH, then pyenv's.
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 \
+	  $$HOME/.pyenv/versions/3.12*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3 \
+	  $$HOME/.pyenv/versions/3.13*/bin/python3; do \
+	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
+	  then command -v $$p; break; fi; done)
+
+.PHONY: demo test lint format data bench clean
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: mmm needs Python >= 3.12 (PyMC 6.4); none found on PATH or in pyenv. Install one, or run 'make PYTHON=/path/to/python3.12'." >&2; \
+	  exit 2; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mmm fit configs/example.yaml
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+data: $(STAMP)
+	$(BIN)/python sample_data/generate.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

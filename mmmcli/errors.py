@@ -1,0 +1,31 @@
+"""Errors the tool reports to users, each carrying the exit code the CLI maps it to."""
+
+from __future__ import annotations
+
+
+class MMMError(Exception):
+    """Base error: a one-line, user-facing message and an exit code."""
+
+    exit_code = 1
+
+
+class UsageError(MMMError):
+    """Bad usage, config, data or calibration input (exit 2, nothing written)."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The YAML config is unreadable or invalid."""
+
+
+class DataError(UsageError):
+    """A data file is missing, malformed or inconsistent with the config."""
+
+
+class PriorError(UsageError):
+    """A prior cannot be built (unknown family, bad parameters, unreachable bounds)."""
+
+
+class ModelError(UsageError):
+    """The model cannot be evaluated at its initial point."""

@@ -1,0 +1,155 @@
+"""The ``mmm fit`` pipeline: config → data → priors → model → sample → gate → run folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+from rich.console import Console
+
+from .config import Config, Sampler, load_config
+from .data import ModelData, load_data
+from .diagnostics import describe, diagnose, posterior_summary
+from .errors import ModelError
+from .model import build_model
+from .outputs import (
+    RunFolder,
+    manifest,
+    resolved_config,
+    write_csv,
+    write_json,
+    write_trace,
+    write_yaml,
+)
+from .plots import write_plots
+from .priors import PriorSet, resolve_priors
+from .results import compute_results
+from .sample import run_sampler
+
+QUICK = {"chains": 2, "draws": 200, "tune": 200}
+
+for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+@dataclass
+class FitOutcome:
+    """What a fit produced: where, whether it passed, and the headline figures."""
+
+    run_dir: Path
+    status: str  # passed | failed | unchecked
+    exit_code: int
+    diagnostics: dict
+    metrics: dict
+    channels: pd.DataFrame
+    timings: dict = field(default_factory=dict)
+
+
+def prepare(cfg: Config) -> tuple[ModelData, PriorSet]:
+    """Load and validate the data, then solve and check every prior (no sampling)."""
+    data = load_data(cfg)
+    return data, resolve_priors(cfg, data)
+
+
+def effective_sampler(cfg: Config, *, quick: bool = False, **overrides) -> Sampler:
+    """The config's sampler settings with ``--quick`` and command-line overrides applied."""
+    values = cfg.sampler.model_dump()
+    if quick:
+        values.update(QUICK)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Sampler.model_validate(values)
+
+
+def fit(
+    config: Config | str | Path,
+    *,
+    out: Path | None = None,
+    quick: bool = False,
+    console: Console | None = None,
+    progress: bool = True,
+    **overrides,
+) -> FitOutcome:
+    """Fit a config end to end and write its run folder. Raises UsageError on bad input."""
+    console = console or Console(stderr=True)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    settings = effective_sampler(cfg, quick=quick, **overrides)
+    data, priors = prepare(cfg)
+    model = build_model(cfg, data, priors)
+    check_initial_point(model)
+    timings["load"] = time.perf_counter() - t
+    console.print(
+        f"[bold]{cfg.name}[/]: {data.n_train} periods "
+        f"({data.dates[0].date()} to {data.dates[data.n_train - 1].date()}), "
+        f"{len(data.channels)} channels, engine {settings.engine}, "
+        f"{settings.chains}x{settings.tune}+{settings.draws}"
+    )
+
+    sampled = run_sampler(model, settings, console, progress)
+    timings["compile"] = sampled.compile_seconds
+    timings["sample"] = sampled.sample_seconds
+
+    t = time.perf_counter()
+    summary = posterior_summary(sampled.idata, cfg.hdi_prob)
+    diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
+    diag["gradient_evaluations"] = sampled.gradient_evals
+    results = compute_results(cfg, data, model, sampled.idata)
+    if not quick:
+        status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
+    else:
+        status, code = "unchecked", 0
+    diag["status"] = status
+
+    root = Path(out) if out is not None else cfg.resolve(cfg.output.dir)
+    run = RunFolder(root, cfg.name)
+    try:
+        write_csv(run.path / "priors.csv", pd.DataFrame(priors.rows()))
+        write_csv(run.path / "posterior_summary.csv", summary.reset_index())
+        write_csv(run.path / "contributions.csv", results.contributions)
+        write_csv(run.path / "channels.csv", results.channels)
+        write_json(run.path / "metrics.json", results.metrics)
+        write_json(run.path / "diagnostics.json", diag)
+        write_yaml(
+            run.path / "config.resolved.yaml",
+            resolved_config(cfg, data, priors, sampled.settings),
+            header=f"# {cfg.name}: the config as fitted, defaults filled and bounds solved\n",
+        )
+        write_trace(run.path / "trace.nc", sampled.idata)
+        write_plots(cfg, results, run.path / "plots")
+        timings["write"] = time.perf_counter() - t
+        write_json(
+            run.path / "manifest.json",
+            manifest(cfg, data, sampled.settings, timings, status, code, run),
+        )
+        run_dir = run.commit(passed=status == "passed")
+    except BaseException:
+        run.discard()
+        raise
+
+    console.print(f"Convergence: {describe(diag)}")
+    if quick:
+        console.print("[yellow]Convergence checks skipped (--quick): a smoke run, not a result.[/]")
+    elif status == "failed":
+        console.print(
+            f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
+            f"Results are written but marked failed."
+        )
+    console.print(f"Run folder: {run_dir}")
+    return FitOutcome(run_dir, status, code, diag, results.metrics, results.channels, timings)
+
+
+def check_initial_point(model: pm.Model) -> None:
+    """Refuse a model whose log-density is not finite at its initial point."""
+    logps = model.point_logps()
+    bad = [name for name, value in logps.items() if not np.isfinite(value)]
+    if bad:
+        raise ModelError(
+            f"the model cannot be evaluated at its initial point: log-density of "
+            f"{', '.join(bad)} is not finite (check priors against the data's scale)"
+        )

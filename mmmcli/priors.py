@@ -1,0 +1,352 @@
+"""Priors: solve ``bounds`` into family parameters, fill data-scaled defaults, check supports.
+
+Every random quantity of the model gets one :class:`ResolvedPrior` (or a fixed value), listed in
+``priors.csv``. Bounds on two-parameter families are solved as PyMC's ``find_constrained_prior``
+does (equal tails: ``(1 - mass) / 2`` below ``lower`` and above ``upper``), with SciPy and a fixed
+start, so the answer is deterministic; one-parameter families are solved by the mass alone (the
+widest solution). A family that cannot reach the mass within 0.01 is refused before sampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+
+from .config import Bounds, Config, Prior
+from .data import ModelData
+from .distributions import FAMILIES, Family
+from .errors import PriorError
+from .transforms import ADSTOCKS, SATURATIONS
+
+MASS_TOLERANCE = 0.01
+BOUNDS_FAMILIES = (
+    "Gamma",
+    "LogNormal",
+    "Normal",
+    "Beta",
+    "Laplace",
+    "StudentT",
+    "HalfNormal",
+    "Exponential",
+    "HalfStudentT",
+)
+
+
+@dataclass
+class ResolvedPrior:
+    """A prior ready to build: family and parameters, where it came from, what it means."""
+
+    name: str  # model variable name, e.g. "tv_coef"
+    dist: str | None  # None for a fixed constant
+    params: dict[str, float]
+    source: str  # explicit | bounds | default | fixed
+    unit: str
+    key: str  # config key path, for messages
+    bounds: Bounds | None = None
+    achieved_mass: float | None = None
+    value: float | None = None  # for fixed constants
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def family(self) -> Family | None:
+        return FAMILIES[self.dist] if self.dist else None
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.dist is None
+
+    def median(self) -> float:
+        return self.value if self.is_fixed else float(self.family.frozen(self.params).median())
+
+    def row(self) -> dict:
+        """One row of priors.csv."""
+        b = self.bounds
+        return {
+            "parameter": self.name,
+            "config_key": self.key,
+            "source": self.source,
+            "dist": self.dist or "fixed",
+            "params": _fmt_params(self.params) if not self.is_fixed else f"value={self.value:.6g}",
+            "unit": self.unit,
+            "bounds_lower": b.lower if b else None,
+            "bounds_upper": b.upper if b else None,
+            "bounds_mass": b.mass if b else None,
+            "achieved_mass": self.achieved_mass,
+            "median": self.median(),
+        }
+
+    def to_yaml(self) -> dict | float:
+        if self.is_fixed:
+            return self.value
+        return {"dist": self.dist, **{k: float(f"{v:.8g}") for k, v in self.params.items()}}
+
+
+def _fmt_params(params: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.6g}" for k, v in params.items())
+
+
+# ---------------------------------------------------------------- bounds solving
+
+
+def solve_bounds(bounds: Bounds, domain: str = "real", key: str = "") -> tuple[str, dict, float]:
+    """Solve ``bounds`` into (family, parameters, achieved mass); raise PriorError if impossible."""
+    name = bounds.dist or {"positive": "Gamma", "unit": "Beta"}.get(domain, "Normal")
+    where = f"{key}: " if key else ""
+    if name not in BOUNDS_FAMILIES:
+        raise PriorError(
+            f"{where}bounds cannot be solved for {name}; use one of {', '.join(BOUNDS_FAMILIES)}"
+        )
+    fam = FAMILIES[name]
+    lo_support, hi_support = fam.support({p: 1.0 for p in fam.params})
+    if bounds.lower < lo_support or bounds.upper > hi_support:
+        raise PriorError(
+            f"{where}[{bounds.lower:g}, {bounds.upper:g}] leaves the support of {name} "
+            f"({lo_support:g}, {hi_support:g})"
+        )
+    free = [p for p in fam.params if p not in fam.solve_fixed]
+    if len(free) == 1:
+        params = _solve_one(fam, bounds, free[0])
+    else:
+        if bounds.lower <= lo_support or bounds.upper >= hi_support:
+            raise PriorError(
+                f"{where}bounds [{bounds.lower:g}, {bounds.upper:g}] touch the edge of {name}'s "
+                f"support, so no mass can lie beyond them; move the bound inside the support, "
+                f"or use a one-parameter family (HalfNormal, Exponential)"
+            )
+        params = _solve_two(fam, bounds, free)
+    achieved = _mass(fam, params, bounds)
+    if abs(achieved - bounds.mass) > MASS_TOLERANCE:
+        best_params, best = _max_mass(fam, bounds, free)
+        raise PriorError(
+            f"{where}a {name} cannot put {bounds.mass:.0%} of its mass in "
+            f"[{bounds.lower:g}, {bounds.upper:g}]: at most {best:.1%} "
+            f"({_fmt_params(best_params)}); use Gamma or LogNormal for a positive quantity, "
+            f"or widen the bounds"
+        )
+    return name, params, achieved
+
+
+def _mass(fam: Family, params: dict, bounds: Bounds) -> float:
+    d = fam.frozen(params)
+    return float(d.cdf(bounds.upper) - d.cdf(bounds.lower))
+
+
+def _to_params(fam: Family, free: list[str], z: np.ndarray) -> dict[str, float]:
+    params = dict(fam.solve_fixed)
+    for name, value in zip(free, z, strict=True):
+        params[name] = float(np.exp(value)) if name in fam.positive else float(value)
+    return params
+
+
+def _start(fam: Family, bounds: Bounds, free: list[str]) -> np.ndarray:
+    """A deterministic start: match the interval's midpoint and width."""
+    lo, hi = bounds.lower, bounds.upper
+    mid, width = (lo + hi) / 2, (hi - lo) / 4
+    guesses = {
+        "Gamma": {"alpha": (mid / width) ** 2, "beta": mid / width**2},
+        "LogNormal": {"mu": np.log(max(mid, 1e-12)), "sigma": 0.5},
+        "Beta": {"alpha": 2.0, "beta": 2.0},
+    }.get(fam.name, {"mu": mid, "sigma": width, "b": width})
+    return np.array(
+        [np.log(guesses[p]) if p in fam.positive else guesses[p] for p in free], dtype=float
+    )
+
+
+def _solve_two(fam: Family, bounds: Bounds, free: list[str]) -> dict[str, float]:
+    tail = (1 - bounds.mass) / 2
+
+    def residual(z):
+        d = fam.frozen(_to_params(fam, free, z))
+        return [d.cdf(bounds.lower) - tail, d.cdf(bounds.upper) - (1 - tail)]
+
+    sol = optimize.least_squares(
+        residual, _start(fam, bounds, free), xtol=1e-14, ftol=1e-14, gtol=1e-14, method="lm"
+    )
+    return _to_params(fam, free, sol.x)
+
+
+def _solve_one(fam: Family, bounds: Bounds, name: str) -> dict[str, float]:
+    """The largest scale whose mass in [lower, upper] equals the target (the widest prior)."""
+    best_params, best = _max_mass(fam, bounds, [name])
+    if best < bounds.mass:
+        return best_params
+    z_best = np.log(best_params[name])
+
+    def gap(z):
+        return _mass(fam, _to_params(fam, [name], [z]), bounds) - bounds.mass
+
+    # mass falls from its maximum as the scale parameter moves towards a wider prior
+    wider = 1.0 if name in ("sigma",) else -1.0  # Exponential's lam: smaller is wider
+    far = z_best
+    for _ in range(200):
+        far += wider * 0.5
+        if gap(far) < 0:
+            break
+    z = optimize.brentq(gap, min(z_best, far), max(z_best, far), xtol=1e-14)
+    return _to_params(fam, [name], [z])
+
+
+def _max_mass(fam: Family, bounds: Bounds, free: list[str]) -> tuple[dict, float]:
+    """The most mass the family can put in [lower, upper] (one free parameter searched)."""
+    if len(free) != 1:
+        params = _solve_two(fam, bounds, free)
+        return params, _mass(fam, params, bounds)
+    scale = max(abs(bounds.upper), abs(bounds.lower), 1e-12)
+    grid = np.log(scale) + np.linspace(-12, 12, 481)
+    if free[0] == "lam":
+        grid = -grid
+    masses = [_mass(fam, _to_params(fam, free, [z]), bounds) for z in grid]
+    i = int(np.argmax(masses))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(
+        lambda z: -_mass(fam, _to_params(fam, free, [z]), bounds),
+        bounds=(min(lo, hi), max(lo, hi)),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    params = _to_params(fam, free, [res.x])
+    return params, _mass(fam, params, bounds)
+
+
+# ---------------------------------------------------------------- resolution
+
+
+class PriorSet(dict[str, ResolvedPrior]):
+    """All of a model's priors by variable name, in model order."""
+
+    def rows(self) -> list[dict]:
+        return [p.row() for p in self.values()]
+
+
+def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
+    """Every prior of the model, solved, defaulted and support-checked."""
+    out = PriorSet()
+    y_mean, y_sd = data.y_mean, data.y_sd
+    scale_y = max(abs(y_mean), y_sd)
+
+    def add(name, spec, key, default, unit, domain="real"):
+        out[name] = resolve_one(name, spec, key, default, unit, domain)
+
+    add(
+        "intercept",
+        cfg.intercept,
+        "intercept",
+        {"dist": "Normal", "mu": y_mean, "sigma": max(2 * y_sd, abs(y_mean))},
+        "target",
+    )
+    if cfg.trend.type == "linear":
+        add(
+            "trend_slope",
+            cfg.trend.slope,
+            "trend.slope",
+            {"dist": "Normal", "mu": 0.0, "sigma": 2 * y_sd / data.n_train},
+            "target/period",
+        )
+    if cfg.seasonality.yearly_fourier_order > 0:
+        add(
+            "seasonality_coef",
+            cfg.seasonality.coefficient,
+            "seasonality.coefficient",
+            {"dist": "Normal", "mu": 0.0, "sigma": y_sd},
+            "target",
+        )
+    for i, (name, ctrl) in enumerate(cfg.controls.items()):
+        sd = float(data.controls[: data.n_train, i].std())
+        add(
+            f"{name}_coef",
+            ctrl.coefficient,
+            f"controls.{name}.coefficient",
+            {"dist": "Normal", "mu": 0.0, "sigma": 2 * y_sd / sd},
+            f"target per unit of {ctrl.column}",
+        )
+    for i, (name, ch) in enumerate(cfg.channels.items()):
+        sat = SATURATIONS[ch.saturation.type]
+        if sat.bounded:
+            default = {"dist": "HalfNormal", "sigma": scale_y}
+            unit = "target/period (ceiling)"
+        else:
+            default = {"dist": "HalfNormal", "sigma": scale_y / float(data.spend_scale[i])}
+            unit = f"target per unit of {ch.spend}"
+        add(
+            f"{name}_coef",
+            ch.coefficient,
+            f"channels.{name}.coefficient",
+            default,
+            unit,
+            "positive",
+        )
+        for block, registry in (("adstock", ADSTOCKS), ("saturation", SATURATIONS)):
+            spec = getattr(ch, block)
+            for param in registry[spec.type].params:
+                default = dict(param.default)
+                if param.name == "theta":
+                    default["sigma"] = max(spec.max_lag / 2, 0.5)
+                add(
+                    f"{name}_{param.name}",
+                    spec.param(param.name),
+                    f"channels.{name}.{block}.{param.name}",
+                    default,
+                    param.unit,
+                    param.domain,
+                )
+    add(
+        "sigma",
+        cfg.target.sigma,
+        "target.sigma",
+        {"dist": "HalfNormal", "sigma": y_sd},
+        "target",
+        "positive",
+    )
+    if cfg.target.likelihood == "student_t":
+        add(
+            "nu",
+            cfg.target.nu,
+            "target.nu",
+            {"dist": "Gamma", "alpha": 2, "beta": 0.1},
+            "degrees of freedom",
+            "positive",
+        )
+    return out
+
+
+def resolve_one(
+    name: str, spec: Prior | float | None, key: str, default: dict, unit: str, domain: str = "real"
+) -> ResolvedPrior:
+    """Resolve one config prior (or fixed number, or None for the default)."""
+    if isinstance(spec, int | float):
+        _check_value(float(spec), domain, key)
+        return ResolvedPrior(name, None, {}, "fixed", unit, key, value=float(spec))
+    if spec is None:
+        params = {k: float(v) for k, v in default.items() if k != "dist"}
+        rp = ResolvedPrior(name, default["dist"], params, "default", unit, key)
+    elif spec.bounds is not None:
+        dist, params, achieved = solve_bounds(spec.bounds, domain, key)
+        rp = ResolvedPrior(name, dist, params, "bounds", unit, key, spec.bounds, achieved)
+    else:
+        rp = ResolvedPrior(name, spec.dist, dict(spec.params), "explicit", unit, key)
+    _check_support(rp, domain)
+    return rp
+
+
+_DOMAINS = {"real": (-np.inf, np.inf), "positive": (0.0, np.inf), "unit": (0.0, 1.0)}
+
+
+def _check_support(rp: ResolvedPrior, domain: str) -> None:
+    lo, hi = rp.family.support(rp.params)
+    dlo, dhi = _DOMAINS[domain]
+    if lo < dlo or hi > dhi:
+        need = {"positive": "positive", "unit": "in (0, 1)"}[domain]
+        raise PriorError(
+            f"{rp.key}: {rp.dist} has support ({lo:g}, {hi:g}) but this parameter must be "
+            f"{need}; use e.g. {'Beta' if domain == 'unit' else 'Gamma, HalfNormal or LogNormal'}"
+        )
+
+
+def _check_value(value: float, domain: str, key: str) -> None:
+    lo, hi = _DOMAINS[domain]
+    if not lo < value < hi:
+        raise PriorError(
+            f"{key}: fixed value {value:g} is outside the parameter's range ({lo:g}, {hi:g})"
+        )

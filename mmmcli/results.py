@@ -1,0 +1,161 @@
+"""Results: per-period components, channel efficiency and fit metrics from the posterior.
+
+Per-period quantities are computed after sampling (``pm.compute_deterministics``) on the full
+series: the training periods, then the holdout, whose carry-over, trend and seasonality
+continue from the fitted ones. Tables describe the training periods; metrics cover both.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+from .config import Config
+from .data import ModelData
+from .model import COMPONENTS
+from .stats import fit_metrics, hdi
+
+
+@dataclass
+class Results:
+    """Everything the outputs are written from."""
+
+    contributions: pd.DataFrame  # long: date, component, mean, hdi_low, hdi_high
+    channels: pd.DataFrame
+    metrics: dict
+    fit: pd.DataFrame  # date, actual, mean, hdi_low, hdi_high, holdout
+    totals: dict[str, np.ndarray]  # channel -> per-draw total contribution (training)
+
+
+def compute_results(cfg: Config, data: ModelData, model: pm.Model, idata) -> Results:
+    """Evaluate the model's components for every posterior draw and summarise them."""
+    draws = component_draws(model, data, idata)
+    prob = cfg.hdi_prob
+    n = data.n_train
+    dates = data.dates[:n]
+
+    parts: dict[str, np.ndarray] = {}  # component -> (S, n)
+    for j, name in enumerate(data.channels):
+        parts[name] = draws["channel_contribution"][:, :n, j]
+    for k, name in enumerate(data.control_names):
+        parts[name] = draws["control_contribution"][:, :n, k]
+    intercept = _param_draws(idata, "intercept", model)
+    parts["intercept"] = np.repeat(intercept[:, None], n, axis=1)
+    parts["trend"] = (
+        draws["trend"][:, :n] if "trend" in draws else np.zeros_like(parts["intercept"])
+    )
+    parts["seasonality"] = (
+        draws["seasonality"][:, :n] if "seasonality" in draws else np.zeros_like(parts["intercept"])
+    )
+
+    rows = []
+    for comp, values in parts.items():
+        low, high = hdi(values, prob)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": dates.strftime("%Y-%m-%d"),
+                    "component": comp,
+                    "mean": values.mean(axis=0),
+                    "hdi_low": low,
+                    "hdi_high": high,
+                }
+            )
+        )
+    contributions = pd.concat(rows, ignore_index=True)
+
+    totals = {c: parts[c].sum(axis=1) for c in data.channels}
+    channels = channel_table(cfg, data, totals, prob)
+
+    mu = draws["mu"]
+    low, high = hdi(mu, prob)
+    fit = pd.DataFrame(
+        {
+            "date": data.dates.strftime("%Y-%m-%d"),
+            "actual": data.y,
+            "mean": mu.mean(axis=0),
+            "hdi_low": low,
+            "hdi_high": high,
+            "holdout": np.arange(data.n) >= n,
+        }
+    )
+    metrics = {"in_sample": fit_metrics(data.y[:n], fit["mean"].to_numpy()[:n]), "holdout": None}
+    if data.n > n:
+        metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
+        metrics["holdout"]["start"] = str(data.dates[n].date())
+    return Results(contributions, channels, metrics, fit, totals)
+
+
+def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], prob: float):
+    """Spend, contribution, share of media effect and ROAS (revenue) or CPA (conversions)."""
+    media = sum(totals.values())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = {c: np.where(media != 0, v / media, np.nan) for c, v in totals.items()}
+    rows = []
+    for j, name in enumerate(data.channels):
+        spend = float(data.spend[: data.n_train, j].sum())
+        contrib = totals[name]
+        low, high = hdi(contrib, prob)
+        row = {
+            "channel": name,
+            "spend": spend,
+            "contribution_mean": float(contrib.mean()),
+            "contribution_hdi_low": float(low),
+            "contribution_hdi_high": float(high),
+            "share_mean": float(np.nanmean(shares[name])),
+        }
+        roas = contrib / spend
+        r_low, r_high = hdi(roas, prob)
+        if cfg.target.kind == "revenue":
+            row.update(
+                roas_mean=float(roas.mean()), roas_hdi_low=float(r_low), roas_hdi_high=float(r_high)
+            )
+        else:
+            # CPA = spend / contribution; its interval is the inverted interval of
+            # contribution per unit of spend, so a contribution near zero gives inf, not a crash.
+            with np.errstate(divide="ignore"):
+                row.update(
+                    cpa_mean=spend / row["contribution_mean"]
+                    if row["contribution_mean"] > 0
+                    else np.inf,
+                    cpa_hdi_low=1 / r_high if r_high > 0 else np.inf,
+                    cpa_hdi_high=1 / r_low if r_low > 0 else np.inf,
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def component_draws(model: pm.Model, data: ModelData, idata) -> dict[str, np.ndarray]:
+    """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
+    if data.n > data.n_train:
+        values = {"spend": data.spend, "t": data.t, "target": data.y}
+        if data.control_names:
+            values["controls"] = data.controls
+        if data.fourier_names:
+            values["fourier_terms"] = data.fourier
+        pm.set_data(values, model=model, coords={"date": data.dates})
+    names = [c for c in COMPONENTS if c in model.named_vars]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pm.compute_deterministics(
+            idata.posterior.to_dataset(), var_names=names, model=model, progressbar=False
+        )
+    out = {}
+    for name in names:
+        arr = ds[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+        out[name] = np.asarray(arr.values)
+    return out
+
+
+def _param_draws(idata, name: str, model: pm.Model) -> np.ndarray:
+    post = idata.posterior
+    if name in post:
+        return np.asarray(post[name].stack(sample=("chain", "draw")).values)
+    # a fixed constant: the same value for every draw
+    n = post.sizes["chain"] * post.sizes["draw"]
+    value = float(model.named_vars[name].eval()) if name in model.named_vars else 0.0
+    return np.full(n, value)

@@ -1,0 +1,141 @@
+"""End to end: `mmm fit --quick` writes every file of the outputs contract with its columns."""
+
+import json
+
+import arviz as az
+import pandas as pd
+import yaml
+
+from mmmcli.config import validate_config
+
+CHANNELS = ["tv", "radio", "social", "search"]
+
+
+def test_run_folder_has_every_file(quick_run):
+    _, run = quick_run
+    for name in [
+        "manifest.json",
+        "config.resolved.yaml",
+        "priors.csv",
+        "posterior_summary.csv",
+        "contributions.csv",
+        "channels.csv",
+        "metrics.json",
+        "diagnostics.json",
+        "trace.nc",
+        "plots/fit.png",
+        "plots/contributions.png",
+        "plots/channel_efficiency.png",
+    ]:
+        path = run / name
+        assert path.is_file() and path.stat().st_size > 0, name
+
+
+def test_contributions_long_form(quick_run):
+    _, run = quick_run
+    df = pd.read_csv(run / "contributions.csv")
+    assert list(df.columns) == ["date", "component", "mean", "hdi_low", "hdi_high"]
+    assert set(df["component"]) == {*CHANNELS, "price", "intercept", "trend", "seasonality"}
+    per = df.groupby("component").size()
+    assert (per == 148).all()  # training periods only (156 weeks, holdout 8)
+    assert (df["hdi_low"] <= df["mean"] + 1e-9).all() and (
+        df["mean"] <= df["hdi_high"] + 1e-9
+    ).all()
+
+
+def test_channels_table(quick_run):
+    _, run = quick_run
+    df = pd.read_csv(run / "channels.csv")
+    assert list(df.columns) == [
+        "channel",
+        "spend",
+        "contribution_mean",
+        "contribution_hdi_low",
+        "contribution_hdi_high",
+        "share_mean",
+        "cpa_mean",
+        "cpa_hdi_low",
+        "cpa_hdi_high",
+    ]
+    assert list(df["channel"]) == CHANNELS
+    assert df["share_mean"].sum() == pytest_approx(1.0)
+    sample = pd.read_csv("sample_data/weekly.csv").iloc[:148]
+    for row in df.itertuples():
+        assert row.spend == pytest_approx(sample[f"{row.channel}_spend"].sum())
+        assert row.cpa_hdi_low <= row.cpa_hdi_high
+
+
+def test_contributions_sum_to_channel_totals(quick_run):
+    _, run = quick_run
+    contrib = pd.read_csv(run / "contributions.csv")
+    channels = pd.read_csv(run / "channels.csv").set_index("channel")
+    sums = contrib.groupby("component")["mean"].sum()
+    for c in CHANNELS:
+        assert sums[c] == pytest_approx(channels.loc[c, "contribution_mean"], rel=1e-6)
+
+
+def test_metrics_and_diagnostics(quick_run):
+    _, run = quick_run
+    metrics = json.loads((run / "metrics.json").read_text())
+    for part in ("in_sample", "holdout"):
+        assert {"r2", "mape", "smape", "nrmse"} <= set(metrics[part])
+    assert metrics["in_sample"]["r2"] > 0.8
+    diag = json.loads((run / "diagnostics.json").read_text())
+    assert {
+        "max_r_hat",
+        "min_ess_bulk",
+        "min_ess_tail",
+        "divergences",
+        "thresholds",
+        "passed",
+    } <= set(diag)
+    assert diag["gated"] is False and diag["status"] == "unchecked"
+
+
+def test_summary_priors_and_trace(quick_run):
+    _, run = quick_run
+    summary = pd.read_csv(run / "posterior_summary.csv")
+    assert {
+        "parameter",
+        "mean",
+        "sd",
+        "hdi94_lb",
+        "hdi94_ub",
+        "mcse_mean",
+        "ess_bulk",
+        "ess_tail",
+        "r_hat",
+    } <= set(summary.columns)
+    assert "tv_coef" in set(summary["parameter"])
+    priors = pd.read_csv(run / "priors.csv").set_index("parameter")
+    tv = priors.loc["tv_coef"]
+    assert tv["source"] == "bounds" and tv["dist"] == "Gamma"
+    assert abs(tv["achieved_mass"] - 0.95) < 0.01
+    trace = az.from_netcdf(run / "trace.nc")
+    assert trace.posterior.sizes["chain"] == 2 and trace.posterior.sizes["draw"] == 200
+    assert "tv_coef" in trace.posterior
+
+
+def test_resolved_config_reloads_and_manifest(quick_run):
+    _, run = quick_run
+    raw = yaml.safe_load((run / "config.resolved.yaml").read_text())
+    cfg = validate_config(raw)
+    assert cfg.channels["tv"].coefficient.dist == "Gamma"
+    assert cfg.channels["tv"].spend_scale > 0
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and manifest["engine"] == "nutpie"
+    assert len(manifest["config"]["sha256"]) == 64 and len(manifest["data"]["sha256"]) == 64
+    assert {"load", "compile", "sample", "write"} <= set(manifest["timings_seconds"])
+    assert manifest["status"] == "unchecked" and manifest["exit_code"] == 0
+
+
+def test_quick_run_says_checks_skipped(quick_run):
+    proc, _ = quick_run
+    assert "skipped" in proc.stderr
+    assert proc.stdout.strip() == ""  # human output goes to stderr
+
+
+def pytest_approx(value, rel=1e-6):
+    import pytest
+
+    return pytest.approx(value, rel=rel)
