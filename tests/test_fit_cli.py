@@ -7,6 +7,7 @@ import pandas as pd
 import yaml
 
 from mmmcli.config import validate_config
+from tests.conftest import run_mmm
 
 CHANNELS = ["tv", "radio", "social", "search"]
 
@@ -139,3 +140,23 @@ def pytest_approx(value, rel=1e-6):
     import pytest
 
     return pytest.approx(value, rel=rel)
+
+
+def test_failed_checks_write_everything_and_exit_3(tmp_path):
+    """An impossible ESS threshold fails the gate: files written, marked failed, no `latest`."""
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path, checks={"min_ess_bulk": 1e9})
+    proc = run_mmm(
+        "fit", str(path), "--engine", "pymc", "--chains", "2", "--draws", "100", "--tune", "100"
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "checks failed" in proc.stderr
+    runs = tmp_path / "runs" / "example"
+    (run,) = [p for p in runs.iterdir()]
+    assert (run / "trace.nc").is_file() and (run / "channels.csv").is_file()
+    diag = json.loads((run / "diagnostics.json").read_text())
+    assert diag["passed"] is False and diag["status"] == "failed" and "ess_bulk" in diag["failed"]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["engine"] == "pymc" and manifest["exit_code"] == 3
+    assert not (runs / "latest").exists()
