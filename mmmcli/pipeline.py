@@ -146,7 +146,7 @@ def fit(
 
 def check_initial_point(model: pm.Model) -> None:
     """Refuse a model whose log-density is not finite at its initial point."""
-    logps = model.point_logps()
+    logps = model.point_logps(mode="FAST_COMPILE")  # one evaluation: skip numba compilation
     bad = [name for name, value in logps.items() if not np.isfinite(value)]
     if bad:
         raise ModelError(

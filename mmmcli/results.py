@@ -142,7 +142,11 @@ def component_draws(model: pm.Model, data: ModelData, idata) -> dict[str, np.nda
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pm.compute_deterministics(
-            idata.posterior.to_dataset(), var_names=names, model=model, progressbar=False
+            idata.posterior.to_dataset(),
+            var_names=names,
+            model=model,
+            progressbar=False,
+            compile_kwargs={"mode": "FAST_COMPILE"},  # evaluated once per draw: skip numba
         )
     out = {}
     for name in names:
