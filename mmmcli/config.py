@@ -223,6 +223,36 @@ class Output(Strict):
 
 ChannelName = Annotated[str, Field(pattern=NAME_RE.pattern)]
 
+POTENTIAL_REFUSAL = (
+    "method 'potential' is not supported: a pm.Potential penalty on |effect - uplift| discards "
+    "the experiment's uncertainty and has a kink that breaks NUTS's gradients; use 'likelihood' "
+    "(the default: the uplift is a second observed likelihood with its own noise) or 'fixed'"
+)
+
+
+class CalibrationSource(Strict):
+    """Experiment results: a per-period uplift series of one channel, or a file of lift tests.
+
+    With ``channel``: the file has ``date, uplift[, sigma]`` rows for that channel. Without: one
+    experiment per row, ``channel, start, end, spend_delta, uplift, sigma`` (or Robyn's
+    ``channel, liftStartDate, liftEndDate, liftAbs, spend`` with ``se``/``sigma`` or
+    ``confidence``).
+    """
+
+    path: Path
+    channel: str | None = None
+    method: Literal["likelihood", "fixed", "potential"] = "likelihood"
+    sigma: Prior | None = Field(
+        None, description="Prior of the uplift noise when the file has no sigma column"
+    )
+
+    @field_validator("method")
+    @classmethod
+    def _no_potential(cls, value: str) -> str:
+        if value == "potential":
+            raise ValueError(POTENTIAL_REFUSAL)
+        return value
+
 
 class Config(Strict):
     """One model: data, target, channels and everything around them."""
@@ -240,6 +270,7 @@ class Config(Strict):
     holdout: Holdout = Field(default_factory=Holdout)
     hdi_prob: float = Field(0.94, gt=0.5, lt=1)
     output: Output = Field(default_factory=Output)
+    calibration: list[CalibrationSource] = Field(default_factory=list)
 
     _source: Path | None = PrivateAttr(None)
 
@@ -256,6 +287,12 @@ class Config(Strict):
         both = set(self.channels) & set(self.controls)
         if both:
             raise ValueError(f"names used as both channel and control: {', '.join(sorted(both))}")
+        for i, source in enumerate(self.calibration):
+            if source.channel is not None and source.channel not in self.channels:
+                hint = _did_you_mean(source.channel, list(self.channels))
+                raise ValueError(
+                    f"calibration.{i}.channel: unknown channel {source.channel!r}{hint}"
+                )
         return self
 
     @property

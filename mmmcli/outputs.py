@@ -208,6 +208,17 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         "hdi_prob": cfg.hdi_prob,
         "output": {"dir": str(cfg.resolve(cfg.output.dir))},
     }
+    if cfg.calibration:
+        out["calibration"] = []
+        for i, source in enumerate(cfg.calibration):
+            item = {"path": str(cfg.resolve(source.path))}
+            if source.channel is not None:
+                item["channel"] = source.channel
+            item["method"] = source.method
+            noise = priors.get(f"{source.channel}_uplift_sigma")
+            if noise is not None and noise.key == f"calibration.{i}.sigma":
+                item["sigma"] = noise.to_yaml()
+            out["calibration"].append(item)
     if "seasonality_coef" in priors:
         out["seasonality"]["coefficient"] = prior("seasonality_coef")
     if "trend_slope" in priors:

@@ -12,6 +12,7 @@ import pandas as pd
 import pymc as pm
 from rich.console import Console
 
+from .calibration import Calibration, add_noise_priors, apply_fixed, load_calibration
 from .config import Config, Sampler, load_config
 from .data import ModelData, load_data
 from .diagnostics import describe, diagnose, posterior_summary
@@ -50,10 +51,14 @@ class FitOutcome:
     timings: dict = field(default_factory=dict)
 
 
-def prepare(cfg: Config) -> tuple[ModelData, PriorSet]:
-    """Load and validate the data, then solve and check every prior (no sampling)."""
+def prepare(cfg: Config) -> tuple[ModelData, PriorSet, Calibration]:
+    """Load and validate data and calibration, then solve and check every prior (no sampling)."""
     data = load_data(cfg)
-    return data, resolve_priors(cfg, data)
+    priors = resolve_priors(cfg, data)
+    calib = load_calibration(cfg, data)
+    add_noise_priors(priors, calib)
+    apply_fixed(cfg, data, priors, calib)
+    return data, priors, calib
 
 
 def effective_sampler(cfg: Config, *, quick: bool = False, **overrides) -> Sampler:
@@ -80,8 +85,10 @@ def fit(
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
-    data, priors = prepare(cfg)
-    model = build_model(cfg, data, priors)
+    data, priors, calib = prepare(cfg)
+    for warning in calib.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    model = build_model(cfg, data, priors, calib)
     check_initial_point(model)
     timings["load"] = time.perf_counter() - t
     console.print(
@@ -99,7 +106,7 @@ def fit(
     summary = posterior_summary(sampled.idata, cfg.hdi_prob)
     diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
     diag["gradient_evaluations"] = sampled.gradient_evals
-    results = compute_results(cfg, data, model, sampled.idata)
+    results = compute_results(cfg, data, model, sampled.idata, calib)
     if not quick:
         status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
     else:
@@ -113,6 +120,8 @@ def fit(
         write_csv(run.path / "posterior_summary.csv", summary.reset_index())
         write_csv(run.path / "contributions.csv", results.contributions)
         write_csv(run.path / "channels.csv", results.channels)
+        if results.calibration is not None:
+            write_csv(run.path / "calibration.csv", results.calibration)
         write_json(run.path / "metrics.json", results.metrics)
         write_json(run.path / "diagnostics.json", diag)
         write_yaml(
@@ -140,8 +149,27 @@ def fit(
             f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
             f"Results are written but marked failed."
         )
+    for line in calibration_warnings(results.calibration):
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
     console.print(f"Run folder: {run_dir}")
     return FitOutcome(run_dir, status, code, diag, results.metrics, results.channels, timings)
+
+
+def calibration_warnings(table: pd.DataFrame | None, limit: float = 3.0) -> list[str]:
+    """A line per source whose experiments the posterior disagrees with (|z| > limit)."""
+    if table is None or table.empty:
+        return []
+    out = []
+    for (source, channel), rows in table.groupby(["source", "channel"], sort=False):
+        bad = rows[rows["z"].abs() > limit]
+        if len(bad):
+            worst = bad.loc[bad["z"].abs().idxmax()]
+            out.append(
+                f"{source} ({channel}): the model disagrees with {len(bad)} of {len(rows)} "
+                f"observations by more than {limit:g} combined sd (worst z = {worst['z']:.1f} at "
+                f"{worst['date_or_window']}); see calibration.csv"
+            )
+    return out
 
 
 def check_initial_point(model: pm.Model) -> None:

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from .calibration import Calibration
 from .config import Config
 from .data import ModelData
-from .model import COMPONENTS
+from .model import COMPONENTS, data_values
 from .stats import fit_metrics, hdi
 
 
@@ -29,11 +30,15 @@ class Results:
     metrics: dict
     fit: pd.DataFrame  # date, actual, mean, hdi_low, hdi_high, holdout
     totals: dict[str, np.ndarray]  # channel -> per-draw total contribution (training)
+    calibration: pd.DataFrame | None = None  # one row per experiment observation
 
 
-def compute_results(cfg: Config, data: ModelData, model: pm.Model, idata) -> Results:
+def compute_results(
+    cfg: Config, data: ModelData, model: pm.Model, idata, calib: Calibration | None = None
+) -> Results:
     """Evaluate the model's components for every posterior draw and summarise them."""
-    draws = component_draws(model, data, idata)
+    calib = calib or Calibration()
+    draws = component_draws(model, data, idata, calib)
     prob = cfg.hdi_prob
     n = data.n_train
     dates = data.dates[:n]
@@ -70,6 +75,7 @@ def compute_results(cfg: Config, data: ModelData, model: pm.Model, idata) -> Res
 
     totals = {c: parts[c].sum(axis=1) for c in data.channels}
     channels = channel_table(cfg, data, totals, prob)
+    channels["calibrated"] = [calib.labels(c) for c in data.channels]
 
     mu = draws["mu"]
     low, high = hdi(mu, prob)
@@ -87,7 +93,69 @@ def compute_results(cfg: Config, data: ModelData, model: pm.Model, idata) -> Res
     if data.n > n:
         metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
         metrics["holdout"]["start"] = str(data.dates[n].date())
-    return Results(contributions, channels, metrics, fit, totals)
+    table = calibration_table(data, calib, draws, idata, prob) if calib else None
+    return Results(contributions, channels, metrics, fit, totals, table)
+
+
+def calibration_table(data: ModelData, calib: Calibration, draws: dict, idata, prob: float):
+    """Each experiment observation beside the posterior's implied value.
+
+    ``z = (observed - model_mean) / sqrt(sigma^2 + model_sd^2)``: |z| > 3 means model and
+    experiment disagree by more than their combined uncertainty explains.
+    """
+    rows = []
+    media = draws["channel_contribution"]
+    for s in calib.series:
+        j = data.channels.index(s.channel)
+        values = media[:, s.index, j]
+        if s.sigma is not None:
+            sigma = s.sigma
+        elif f"{s.name}_sigma" in idata.posterior:
+            sigma = np.full(len(s.index), float(idata.posterior[f"{s.name}_sigma"].mean()))
+        else:
+            sigma = np.full(len(s.index), np.nan)
+        for k, pos in enumerate(s.index):
+            rows.append(
+                _calib_row(
+                    s.source.name,
+                    s.channel,
+                    str(data.dates[pos].date()),
+                    float(s.uplift[k]),
+                    float(sigma[k]),
+                    values[:, k],
+                    prob,
+                )
+            )
+    for i, t in enumerate(calib.tests):
+        rows.append(
+            _calib_row(
+                t.source.name,
+                t.channel,
+                t.window,
+                t.uplift,
+                t.sigma,
+                draws["lift_effect"][:, i],
+                prob,
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def _calib_row(source, channel, when, observed, sigma, values, prob) -> dict:
+    low, high = hdi(values, prob)
+    mean, sd = float(values.mean()), float(values.std())
+    spread = np.sqrt((sigma if np.isfinite(sigma) else 0.0) ** 2 + sd**2)
+    return {
+        "source": source,
+        "channel": channel,
+        "date_or_window": when,
+        "observed": observed,
+        "sigma": sigma,
+        "model_mean": mean,
+        "model_hdi_low": float(low),
+        "model_hdi_high": float(high),
+        "z": (observed - mean) / spread if spread > 0 else np.nan,
+    }
 
 
 def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], prob: float):
@@ -129,14 +197,13 @@ def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], p
     return pd.DataFrame(rows)
 
 
-def component_draws(model: pm.Model, data: ModelData, idata) -> dict[str, np.ndarray]:
+def component_draws(
+    model: pm.Model, data: ModelData, idata, calib: Calibration
+) -> dict[str, np.ndarray]:
     """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
     if data.n > data.n_train:
-        values = {"spend": data.spend, "t": data.t, "target": data.y}
-        if data.control_names:
-            values["controls"] = data.controls
-        if data.fourier_names:
-            values["fourier_terms"] = data.fourier
+        values = data_values(data, calib, data.n)
+        values = {k: v for k, v in values.items() if k in model.named_vars}
         pm.set_data(values, model=model, coords={"date": data.dates})
     names = [c for c in COMPONENTS if c in model.named_vars]
     with warnings.catch_warnings():

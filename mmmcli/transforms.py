@@ -148,7 +148,7 @@ class NoSaturation(Saturation):
     bounded = False
 
     def apply(self, x, p, spend_scale):
-        return x * spend_scale
+        return pt.as_tensor_variable(x) * spend_scale
 
 
 class LogisticSaturation(Saturation):

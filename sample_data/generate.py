@@ -262,6 +262,59 @@ def build_truth(
     }
 
 
+def make_experiments(frame: pd.DataFrame, truth: dict, seed: int):
+    """Experiment results consistent with the data: a tv uplift readout and search lift tests.
+
+    * ``uplift_tv.csv``: tv's whole weekly contribution on 15 weeks (weeks 60-74), measured
+      with an 8% standard error (``date, uplift, sigma``).
+    * ``lift_tests.csv``: three 4-week search heavy-ups (weeks 20, 70, 120). The extra spend,
+      30% of the window's lowest weekly spend per week, is part of the observed spend; the lift is
+      ``y(observed) - y(observed - spend_delta spread evenly over the window)``, summed from the
+      window's start to its end plus max_lag weeks, measured with a 10% standard error.
+
+    A separate random stream keeps ``weekly.csv`` unchanged.
+    """
+    rng = np.random.default_rng(seed + 1)
+    dates = pd.to_datetime(frame["date"])
+    weeks = np.arange(60, 75)
+    tv = np.asarray(truth["contributions"]["tv"]["weekly"])[weeks]
+    sigma = 0.08 * tv
+    uplift = pd.DataFrame(
+        {
+            "date": dates[weeks].dt.strftime("%Y-%m-%d"),
+            "uplift": np.round(tv + rng.normal(0.0, sigma), 3),
+            "sigma": np.round(sigma, 3),
+        }
+    )
+    spend = frame["search_spend"].to_numpy()
+    params = TRUE_PARAMS["channels"]["search"]
+    scale = spend_scale(spend)
+
+    def response(s):
+        return params["beta"] * saturation(adstock(s, params["alpha"]) / scale, params["lam"])
+
+    rows = []
+    for start in (20, 70, 120):
+        window = slice(start, start + 4)
+        delta = 4 * 0.3 * spend[window].min()  # spread evenly: never more than a week has
+        counterfactual = spend.copy()
+        counterfactual[window] -= delta / 4
+        lift = (response(spend) - response(counterfactual))[start : start + 4 + MAX_LAG].sum()
+        se = 0.1 * lift
+        rows.append(
+            {
+                "channel": "search",
+                "start": dates[start].strftime("%Y-%m-%d"),
+                "end": (dates[start + 3] + pd.Timedelta(days=6)).strftime("%Y-%m-%d"),
+                "spend_delta": round(delta, 2),
+                "uplift": round(lift + rng.normal(0.0, se), 3),
+                "sigma": round(se, 3),
+                "true_lift": round(lift, 3),
+            }
+        )
+    return uplift, pd.DataFrame(rows)
+
+
 def print_checks(frame: pd.DataFrame, truth: dict) -> None:
     """Print media shares, spend correlations and summary statistics of the target."""
     total = frame["conversions"].sum()
@@ -290,11 +343,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
-    """Simulate, write ``weekly.csv`` and ``weekly_truth.json``, print sanity checks."""
+    """Simulate; write the data, its truth and experiment files; print sanity checks."""
     args = parse_args()
     frame, truth = simulate(args.weeks, args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out_dir / "weekly.csv", index=False)
+    uplift, lifts = make_experiments(frame, truth, args.seed)
+    uplift.to_csv(args.out_dir / "uplift_tv.csv", index=False)
+    lifts.drop(columns="true_lift").to_csv(args.out_dir / "lift_tests.csv", index=False)
+    truth["experiments"] = {"lift_tests_true_lift": lifts["true_lift"].tolist()}
     with open(args.out_dir / "weekly_truth.json", "w") as fh:
         json.dump(truth, fh, indent=2)
         fh.write("\n")

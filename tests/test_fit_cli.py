@@ -57,6 +57,7 @@ def test_channels_table(quick_run):
         "cpa_mean",
         "cpa_hdi_low",
         "cpa_hdi_high",
+        "calibrated",
     ]
     assert list(df["channel"]) == CHANNELS
     assert df["share_mean"].sum() == pytest_approx(1.0)
@@ -160,3 +161,17 @@ def test_failed_checks_write_everything_and_exit_3(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["engine"] == "pymc" and manifest["exit_code"] == 3
     assert not (runs / "latest").exists()
+
+
+def test_calibrated_example_config_runs(tmp_path):
+    """The shipped calibrated config: calibration.csv and the `calibrated` column."""
+    proc = run_mmm("fit", "configs/calibrated.yaml", "--quick", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    (run,) = list((tmp_path / "calibrated").iterdir())
+    calib = pd.read_csv(run / "calibration.csv")
+    assert len(calib) == 15 + 3
+    assert set(calib["source"]) == {"uplift_tv.csv", "lift_tests.csv"}
+    channels = pd.read_csv(run / "channels.csv").set_index("channel")
+    assert channels.loc["tv", "calibrated"] == "likelihood"
+    assert channels.loc["search", "calibrated"] == "lift_test"
+    assert channels.loc["radio", "calibrated"] == "none"

@@ -1,0 +1,471 @@
+"""Calibration: experiment results read, validated and aligned with the fitted periods.
+
+Two kinds of source (see README, "Calibration"):
+
+* a per-period uplift series of one channel (``date, uplift[, sigma]``): each row is the
+  channel's whole contribution on that date, carry-over included;
+* experiment-level lift tests (``channel, start, end, spend_delta, uplift, sigma``, or Robyn's
+  ``channel, liftStartDate, liftEndDate, liftAbs, spend`` + ``se``/``sigma``/``confidence``):
+  ``uplift = y(observed spend) - y(observed spend - spend_delta over the window)``, summed from
+  the window's start to its end plus ``max_lag`` periods.
+
+``method: likelihood`` makes each observation a second Normal likelihood in the model;
+``method: fixed`` solves the channel's coefficient from the experiments alone (least squares)
+and holds it constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .config import CalibrationSource, Config
+from .data import ModelData, read_csv
+from .errors import DataError
+from .priors import PriorSet, ResolvedPrior, resolve_one
+from .transforms import ADSTOCKS, SATURATIONS, convolve
+
+NATIVE = ["channel", "start", "end", "spend_delta", "uplift", "sigma"]
+ROBYN = ["channel", "liftStartDate", "liftEndDate", "liftAbs", "spend"]
+
+
+@dataclass
+class UpliftSeries:
+    """Per-period uplift readouts of one channel."""
+
+    source: Path
+    channel: str
+    method: str
+    index: np.ndarray  # positions of the rows' dates among the fitted periods
+    uplift: np.ndarray
+    sigma: np.ndarray | None  # per row, or None: a parameter with a prior
+    spec: CalibrationSource
+    position: int  # index of the source in the config's calibration list
+
+    @property
+    def name(self) -> str:
+        return f"{self.channel}_uplift"
+
+
+@dataclass
+class LiftTest:
+    """One experiment: a spend change over a window and the measured total uplift."""
+
+    source: Path
+    line: int
+    channel: str
+    method: str
+    kind: str  # lift_test | robyn
+    start: pd.Timestamp
+    end: pd.Timestamp
+    delta: np.ndarray  # (fitted periods,) observed minus counterfactual spend
+    horizon: np.ndarray  # (fitted periods,) 1 where the effect is summed
+    uplift: float
+    sigma: float
+
+    @property
+    def window(self) -> str:
+        return f"{self.start.date()}..{self.end.date()}"
+
+
+@dataclass
+class Calibration:
+    """All calibration observations of a config, validated against its data."""
+
+    series: list[UpliftSeries] = field(default_factory=list)
+    tests: list[LiftTest] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.series or self.tests)
+
+    def labels(self, channel: str) -> str:
+        """How a channel is calibrated: none, likelihood, fixed, lift_test (joined with +)."""
+        out = []
+        for s in self.series:
+            if s.channel == channel and s.method not in out:
+                out.append(s.method)
+        for t in self.tests:
+            label = "fixed" if t.method == "fixed" else "lift_test"
+            if t.channel == channel and label not in out:
+                out.append(label)
+        return "+".join(out) or "none"
+
+    def likelihood_series(self) -> list[UpliftSeries]:
+        return [s for s in self.series if s.method == "likelihood"]
+
+    def likelihood_tests(self) -> list[LiftTest]:
+        return [t for t in self.tests if t.method == "likelihood"]
+
+    def fixed_channels(self) -> list[str]:
+        names = [s.channel for s in self.series if s.method == "fixed"]
+        names += [t.channel for t in self.tests if t.method == "fixed"]
+        return list(dict.fromkeys(names))
+
+
+def load_calibration(cfg: Config, data: ModelData) -> Calibration:
+    """Read every calibration source; raise DataError naming the file and row on bad input."""
+    calib = Calibration()
+    for position, source in enumerate(cfg.calibration):
+        path = cfg.resolve(source.path)
+        frame = read_csv(path)
+        if frame.empty:
+            raise DataError(f"{path}: no rows")
+        if source.channel is not None:
+            calib.series.append(_uplift_series(path, frame, source, data, position))
+        else:
+            calib.tests.extend(_lift_tests(path, frame, source, cfg, data, calib.warnings))
+    _check_conflicts(calib)
+    return calib
+
+
+def _uplift_series(
+    path: Path, frame: pd.DataFrame, source: CalibrationSource, data: ModelData, position: int
+):
+    _require(path, frame, ["date", "uplift"])
+    dates = _dates(path, frame, "date")
+    positions = _period_positions(path, frame, dates, data)
+    dup = pd.Series(positions).duplicated().to_numpy()
+    if dup.any():
+        raise DataError(
+            f"{path}: line {int(np.argmax(dup)) + 2}: date {dates[np.argmax(dup)].date()} "
+            f"appears twice"
+        )
+    uplift = _numbers(path, frame, "uplift")
+    sigma = _numbers(path, frame, "sigma", positive=True) if "sigma" in frame else None
+    order = np.argsort(positions)
+    return UpliftSeries(
+        path,
+        source.channel,
+        source.method,
+        positions[order],
+        uplift[order],
+        None if sigma is None else sigma[order],
+        source,
+        position,
+    )
+
+
+def _lift_tests(path, frame, source, cfg: Config, data: ModelData, warnings: list[str]):
+    if set(NATIVE) <= set(frame.columns):
+        kind, cols = "lift_test", {"start": "start", "end": "end", "uplift": "uplift"}
+    elif set(ROBYN) <= set(frame.columns):
+        kind, cols = "robyn", {"start": "liftStartDate", "end": "liftEndDate", "uplift": "liftAbs"}
+    else:
+        raise DataError(
+            f"{path}: lift tests need columns {', '.join(NATIVE)} (or Robyn's "
+            f"{', '.join(ROBYN)} with se, sigma or confidence); found "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    starts = _dates(path, frame, cols["start"])
+    ends = _dates(path, frame, cols["end"])
+    uplift = _numbers(path, frame, cols["uplift"])
+    if kind == "lift_test":
+        sigma = _numbers(path, frame, "sigma", positive=True)
+        deltas = _numbers(path, frame, "spend_delta")
+    else:
+        sigma = _robyn_sigma(path, frame, uplift, warnings)
+        deltas = _numbers(path, frame, "spend", positive=True)
+    tests = []
+    for i in range(len(frame)):
+        line = i + 2
+        channel = str(frame["channel"].iloc[i])
+        if channel not in cfg.channels:
+            raise DataError(
+                f"{path}: line {line}: unknown channel {channel!r}; channels: "
+                f"{', '.join(cfg.channels)}"
+            )
+        if ends[i] < starts[i]:
+            raise DataError(
+                f"{path}: line {line}: end {ends[i].date()} is before start {starts[i].date()}"
+            )
+        j = data.channels.index(channel)
+        share = _window_share(path, line, starts[i], ends[i], data)
+        spend = data.spend[: data.n_train, j]
+        if kind == "robyn":
+            delta = spend * share  # the window's whole spend against zero
+            if deltas[i] > 0 and abs(delta.sum() - deltas[i]) > 0.1 * deltas[i]:
+                warnings.append(
+                    f"{path}: line {line}: spend {deltas[i]:,.0f} differs from the "
+                    f"data's {channel} spend in the window ({delta.sum():,.0f}); "
+                    f"the data's spend is used"
+                )
+        else:
+            delta = _spread(deltas[i], starts[i], ends[i], data) if deltas[i] else share * 0
+            if (spend - delta < -1e-9).any():
+                raise DataError(
+                    f"{path}: line {line}: spend_delta {deltas[i]:g} exceeds the "
+                    f"{channel} spend observed in the window (the data's spend "
+                    f"must include the test's extra spend)"
+                )
+        if not np.any(delta):
+            raise DataError(f"{path}: line {line}: the test changes no spend in the fitted periods")
+        ad = cfg.channels[channel].adstock
+        lag = ad.max_lag if ad.type != "none" else 0
+        periods = np.flatnonzero(share > 0)
+        last = periods[-1] + lag
+        if last >= data.n_train:
+            warnings.append(
+                f"{path}: line {line}: the carry-over horizon runs past the fitted "
+                f"periods; summed up to {data.dates[data.n_train - 1].date()}"
+            )
+        horizon = np.zeros(data.n_train)
+        horizon[periods[0] : min(last, data.n_train - 1) + 1] = 1.0
+        tests.append(
+            LiftTest(
+                path,
+                line,
+                channel,
+                source.method,
+                kind,
+                starts[i],
+                ends[i],
+                delta,
+                horizon,
+                float(uplift[i]),
+                float(sigma[i]),
+            )
+        )
+    return tests
+
+
+def _robyn_sigma(path, frame, uplift, warnings) -> np.ndarray:
+    for col in ("sigma", "se"):
+        if col in frame:
+            return _numbers(path, frame, col, positive=True)
+    if "confidence" not in frame:
+        raise DataError(
+            f"{path}: Robyn lift tests need a 'se' or 'sigma' column (standard error) "
+            f"or 'confidence'"
+        )
+    conf = _numbers(path, frame, "confidence")
+    bad = (conf <= 0) | (conf >= 1)
+    if bad.any():
+        raise DataError(f"{path}: line {int(np.argmax(bad)) + 2}: confidence must be in (0, 1)")
+    sigma = np.abs(uplift) / stats.norm.ppf((1 + conf) / 2)
+    if (sigma <= 0).any():
+        raise DataError(
+            f"{path}: line {int(np.argmax(sigma <= 0)) + 2}: liftAbs 0 with only a "
+            f"confidence gives no standard error; add a 'se' column"
+        )
+    warnings.append(
+        f"{path}: 'confidence' is not a standard error; used the largest standard "
+        f"error consistent with significance at that level, |liftAbs| / z"
+    )
+    return sigma
+
+
+def _period_edges(data: ModelData) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Start and (exclusive) end of each fitted period."""
+    starts = data.dates[: data.n_train]
+    step = data.dates[1] - data.dates[0]
+    ends = data.dates[1 : data.n_train + 1]
+    if len(ends) < len(starts):
+        ends = ends.append(pd.DatetimeIndex([starts[-1] + step]))
+    return starts, ends
+
+
+def _window_share(path, line, start, end, data: ModelData) -> np.ndarray:
+    """Share of each fitted period's days that fall inside [start, end] (inclusive)."""
+    p_start, p_end = _period_edges(data)
+    w_end = end + pd.Timedelta(days=1)
+    if start < p_start[0] or w_end > p_end[-1]:
+        raise DataError(
+            f"{path}: line {line}: window {start.date()}..{end.date()} is outside the "
+            f"fitted periods ({p_start[0].date()} to {(p_end[-1] - pd.Timedelta(days=1)).date()})"
+        )
+    lo = np.maximum(p_start.to_numpy(), start.to_datetime64())
+    hi = np.minimum(p_end.to_numpy(), w_end.to_datetime64())
+    overlap = np.clip((hi - lo) / np.timedelta64(1, "D"), 0, None)
+    length = (p_end - p_start).days.to_numpy()
+    return overlap / length
+
+
+def _spread(total: float, start, end, data: ModelData) -> np.ndarray:
+    """``total`` spread over the window's days, summed per fitted period."""
+    p_start, p_end = _period_edges(data)
+    w_end = end + pd.Timedelta(days=1)
+    lo = np.maximum(p_start.to_numpy(), start.to_datetime64())
+    hi = np.minimum(p_end.to_numpy(), w_end.to_datetime64())
+    days = np.clip((hi - lo) / np.timedelta64(1, "D"), 0, None)
+    return total * days / days.sum()
+
+
+def _period_positions(path, frame, dates: pd.DatetimeIndex, data: ModelData) -> np.ndarray:
+    fitted = data.dates[: data.n_train]
+    lookup = {d: i for i, d in enumerate(fitted)}
+    out = np.empty(len(dates), dtype=int)
+    for i, d in enumerate(dates):
+        if d not in lookup:
+            where = (
+                "outside the fitted periods"
+                if d < fitted[0] or d > fitted[-1]
+                else "not one of the data's period dates"
+            )
+            raise DataError(
+                f"{path}: line {i + 2}: date {d.date()} is {where} "
+                f"({fitted[0].date()} to {fitted[-1].date()}, {data.freq})"
+            )
+        out[i] = lookup[d]
+    return out
+
+
+def _check_conflicts(calib: Calibration) -> None:
+    methods: dict[str, set[str]] = {}
+    where: dict[str, Path] = {}
+    for item in [*calib.series, *calib.tests]:
+        methods.setdefault(item.channel, set()).add(item.method)
+        where.setdefault(item.channel, item.source)
+    for channel, used in methods.items():
+        if len(used) > 1:
+            raise DataError(
+                f"{where[channel]}: channel {channel!r} is calibrated both as "
+                f"'fixed' and as 'likelihood'; choose one"
+            )
+    seen: dict[str, Path] = {}
+    for s in calib.series:
+        if s.channel in seen:
+            raise DataError(
+                f"{s.source}: channel {s.channel!r} already has an uplift series "
+                f"({seen[s.channel]}); merge them into one file"
+            )
+        seen[s.channel] = s.source
+
+
+def _require(path: Path, frame: pd.DataFrame, cols: list[str]) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column {', '.join(map(repr, missing))}; found "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+
+
+def _dates(path: Path, frame: pd.DataFrame, col: str) -> pd.DatetimeIndex:
+    _require(path, frame, [col])
+    parsed = pd.to_datetime(frame[col], errors="coerce", format="mixed")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(
+            f"{path}: line {i + 2}: column {col!r}: cannot parse date {frame[col].iloc[i]!r}"
+        )
+    return pd.DatetimeIndex(parsed)
+
+
+def _numbers(path: Path, frame: pd.DataFrame, col: str, positive: bool = False) -> np.ndarray:
+    _require(path, frame, [col])
+    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(
+            f"{path}: line {i + 2}: column {col!r} is missing or not a number: "
+            f"{frame[col].iloc[i]!r}"
+        )
+    if positive and (values <= 0).any():
+        i = int(np.argmax(values <= 0))
+        raise DataError(f"{path}: line {i + 2}: column {col!r} must be > 0, got {values[i]:g}")
+    return values
+
+
+def add_noise_priors(priors: PriorSet, calib: Calibration) -> None:
+    """A noise prior for each likelihood uplift series without a sigma column.
+
+    Default HalfNormal(mean |uplift|): weakly informative, on the uplift's own scale.
+    """
+    for s in calib.likelihood_series():
+        if s.sigma is None:
+            scale = float(np.mean(np.abs(s.uplift))) or 1.0
+            priors[f"{s.name}_sigma"] = resolve_one(
+                f"{s.name}_sigma",
+                s.spec.sigma,
+                f"calibration.{s.position}.sigma",
+                {"dist": "HalfNormal", "sigma": scale},
+                "target",
+                "positive",
+            )
+
+
+# ---------------------------------------------------------------- method: fixed
+
+
+def apply_fixed(cfg: Config, data: ModelData, priors: PriorSet, calib: Calibration) -> None:
+    """Solve each ``fixed`` channel's coefficient by least squares and hold it constant.
+
+    The channel's adstock and saturation parameters are held at their configured numbers or
+    prior medians; all of them become ``fixed`` rows of priors.csv.
+    """
+    for channel in calib.fixed_channels():
+        ch = cfg.channels[channel]
+        j = data.channels.index(channel)
+        params = {}
+        for block, registry in (("adstock", ADSTOCKS), ("saturation", SATURATIONS)):
+            for p in registry[getattr(ch, block).type].params:
+                name = f"{channel}_{p.name}"
+                prior = priors[name]
+                params[p.name] = prior.median()
+                if not prior.is_fixed:
+                    priors[name] = ResolvedPrior(
+                        name,
+                        None,
+                        {},
+                        "fixed (calibration: prior median)",
+                        prior.unit,
+                        prior.key,
+                        value=prior.median(),
+                    )
+        spend = data.spend[: data.n_train, j]
+        scale = float(data.spend_scale[j])
+
+        def resp(s, ch=ch, params=params, scale=scale):
+            return response(ch, s, params, scale)
+
+        rows, targets, weights = [], [], []
+        observed = resp(spend)
+        for s in calib.series:
+            if s.channel == channel:
+                rows.extend(observed[s.index])
+                targets.extend(s.uplift)
+                w = np.ones(len(s.uplift)) if s.sigma is None else 1 / s.sigma
+                weights.extend(w)
+        for t in calib.tests:
+            if t.channel == channel:
+                rows.append(float(((observed - resp(spend - t.delta)) * t.horizon).sum()))
+                targets.append(t.uplift)
+                weights.append(1 / t.sigma)
+        a = np.asarray(rows) * np.asarray(weights)
+        b = np.asarray(targets) * np.asarray(weights)
+        if not np.any(a):
+            raise DataError(
+                f"channels.{channel}: the fixed calibration's spend gives no response "
+                f"to solve the coefficient from"
+            )
+        coef = float(optimize.lsq_linear(a[:, None], b, bounds=(0, np.inf)).x[0])
+        key = f"{channel}_coef"
+        priors[key] = ResolvedPrior(
+            key,
+            None,
+            {},
+            "fixed (calibration: least squares)",
+            priors[key].unit,
+            priors[key].key,
+            value=coef,
+        )
+
+
+def response(ch, spend: np.ndarray, params: dict[str, float], scale: float) -> np.ndarray:
+    """The channel's transformed spend (before the coefficient), numerically, for one column."""
+    ad = ADSTOCKS[ch.adstock.type]
+    sat = SATURATIONS[ch.saturation.type]
+    lag = ch.adstock.max_lag if ch.adstock.type != "none" else 0
+    x = np.asarray(spend, dtype=float)[:, None] / scale
+    p_ad = {p.name: params[p.name] for p in ad.params}
+    p_sat = {p.name: params[p.name] for p in sat.params}
+    w = ad.weights(p_ad, lag)[None, :]
+    adstocked = convolve(x, w, lag)[:, 0] if lag else x[:, 0]
+    return sat.apply(adstocked, p_sat, scale).eval(mode="FAST_COMPILE")

@@ -1,0 +1,158 @@
+"""Synthetic datasets for the calibration tests, generated with plain numpy (not mmmcli).
+
+Two channels whose spends are collinear (correlation > 0.95) with different true effects, so the
+MMM alone cannot tell them apart; experiments on one of them break the tie.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+WEEKS = 104
+START = "2024-01-01"  # a Monday
+
+
+def _twin_spend(rng) -> tuple[np.ndarray, np.ndarray]:
+    base = rng.gamma(1.5, 667.0, WEEKS)  # ~1000 a week, varied
+    a = base * rng.uniform(0.99, 1.01, WEEKS)
+    b = 0.8 * base * rng.uniform(0.99, 1.01, WEEKS)
+    assert np.corrcoef(a, b)[0, 1] > 0.95
+    return a, b
+
+
+def geometric(x: np.ndarray, alpha: float, max_lag: int) -> np.ndarray:
+    w = alpha ** np.arange(max_lag + 1)
+    w = w / w.sum()
+    out = np.zeros_like(x)
+    for t in range(len(x)):
+        for lag in range(max_lag + 1):
+            if t - lag >= 0:
+                out[t] += w[lag] * x[t - lag]
+    return out
+
+
+def logistic(x: np.ndarray, lam: float) -> np.ndarray:
+    return (1 - np.exp(-lam * x)) / (1 + np.exp(-lam * x))
+
+
+def _config(folder: Path, name: str, channels: dict, calibration: list | None) -> Path:
+    cfg = {
+        "name": name,
+        "data": {"path": "data.csv"},
+        "target": {"column": "y", "kind": "conversions"},
+        "channels": channels,
+        "seasonality": {"yearly_fourier_order": 0},
+        "trend": "none",
+        "sampler": {"chains": 4, "draws": 500, "tune": 700, "seed": 11},
+        "checks": {"min_ess_bulk": 200},
+        "output": {"dir": "runs"},
+    }
+    if calibration:
+        cfg["calibration"] = calibration
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+def uplift_twins(folder: Path, seed: int = 1) -> dict:
+    """Linear twins (no adstock, no saturation), a per-period uplift readout for `a` (15 weeks)."""
+    rng = np.random.default_rng(seed)
+    a, b = _twin_spend(rng)
+    coef = {"a": 0.08, "b": 0.03}
+    contrib = {"a": coef["a"] * a, "b": coef["b"] * b}
+    y = 300 + contrib["a"] + contrib["b"] + rng.normal(0, 15, WEEKS)
+    dates = pd.date_range(START, periods=WEEKS, freq="W-MON")
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": y, "a": a, "b": b}).to_csv(
+        folder / "data.csv", index=False
+    )
+    weeks = np.arange(40, 55)
+    sigma = 0.05 * contrib["a"][weeks]
+    uplift = contrib["a"][weeks] + rng.normal(0, sigma)
+    pd.DataFrame(
+        {"date": dates[weeks].strftime("%Y-%m-%d"), "uplift": uplift, "sigma": sigma}
+    ).to_csv(folder / "uplift_a.csv", index=False)
+    channels = {
+        "a": {"spend": "a", "coefficient": {"dist": "HalfNormal", "sigma": 0.5}},
+        "b": {"spend": "b", "coefficient": {"dist": "HalfNormal", "sigma": 0.5}},
+    }
+    calib = [{"channel": "a", "path": "uplift_a.csv", "method": "likelihood"}]
+    return {
+        "truth": {k: float(v.sum()) for k, v in contrib.items()},
+        "coef": coef,
+        "plain": _config(folder, "plain", channels, None),
+        "calibrated": _config(folder, "calibrated", channels, calib),
+        "fixed": _config(folder, "fixed", channels, [{**calib[0], "method": "fixed"}]),
+    }
+
+
+# Experiments on `a`: (first week, weeks, spend change relative to the window's spend). Cuts
+# and heavy-ups at several levels: a single small test only pins the curve's local slope.
+LIFT_TESTS = [(6, 4, -0.3), (22, 4, 0.3), (38, 4, 0.6), (54, 4, -0.3), (70, 4, 0.3), (86, 4, 0.6)]
+
+
+def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float = 0.05) -> dict:
+    """Twins with geometric adstock and logistic saturation; lift tests on `a`.
+
+    The tests change `a`'s spend in their windows (so the data include them) while keeping the
+    twins' spends collinear; at several spend levels they reveal the curve's shape.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = _twin_spend(rng)
+    alpha, lam, max_lag = 0.5, 1.0, 4
+    beta = {"a": 300.0, "b": 120.0}
+    a_obs = a.copy()
+    deltas = []
+    for start, length, rel in tests:
+        # an experiment report gives the total change; the tool spreads it evenly over the days
+        window = a[start : start + length]
+        delta = np.full(length, rel * (window.min() if rel < 0 else window.mean()))
+        a_obs[start : start + length] += delta
+        deltas.append(delta)
+    assert (a_obs >= 0).all()
+    corr = float(np.corrcoef(a_obs, b)[0, 1])
+    scale = {"a": a_obs[a_obs > 0].mean(), "b": b[b > 0].mean()}
+
+    def contribution(name, spend):
+        return beta[name] * logistic(geometric(spend / scale[name], alpha, max_lag), lam)
+
+    contrib = {"a": contribution("a", a_obs), "b": contribution("b", b)}
+    y = 500 + contrib["a"] + contrib["b"] + rng.normal(0, 15, WEEKS)
+    dates = pd.date_range(START, periods=WEEKS, freq="W-MON")
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": y, "a": a_obs, "b": b}).to_csv(
+        folder / "data.csv", index=False
+    )
+    rows = []
+    for (start, length, _), delta in zip(tests, deltas, strict=True):
+        counterfactual = a_obs.copy()
+        counterfactual[start : start + length] -= delta
+        diff = contrib["a"] - contribution("a", counterfactual)
+        true_lift = diff[start : start + length + max_lag].sum()
+        sigma = rel_sigma * abs(true_lift)
+        rows.append(
+            {
+                "channel": "a",
+                "start": str(dates[start].date()),
+                "end": str((dates[start + length - 1] + pd.Timedelta(days=6)).date()),
+                "spend_delta": float(delta.sum()),
+                "uplift": true_lift + rng.normal(0, sigma),
+                "sigma": sigma,
+                "true_lift": true_lift,
+            }
+        )
+    pd.DataFrame(rows).drop(columns="true_lift").to_csv(folder / "lift_tests.csv", index=False)
+    transform = {
+        "adstock": {"type": "geometric", "max_lag": max_lag},
+        "saturation": {"type": "logistic"},
+    }
+    channels = {"a": {"spend": "a", **transform}, "b": {"spend": "b", **transform}}
+    return {
+        "truth": {k: float(v.sum()) for k, v in contrib.items()},
+        "lifts": [r["true_lift"] for r in rows],
+        "correlation": corr,
+        "plain": _config(folder, "plain", channels, None),
+        "calibrated": _config(folder, "calibrated", channels, [{"path": "lift_tests.csv"}]),
+    }
