@@ -44,6 +44,7 @@ format: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python sample_data/generate.py
+	cp sample_data/weekly.csv sample_data/uplift_tv.csv sample_data/lift_tests.csv mmmcli/sample/
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -87,6 +87,54 @@ class Prior(Strict):
             return {"bounds": self.bounds.model_dump(exclude_none=True)}
         return {"dist": self.dist, **self.params}
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        """The schema as written in YAML: one variant per family, parameters inline, or bounds."""
+        return prior_json_schema()
+
+
+def prior_json_schema() -> dict[str, Any]:
+    """JSON Schema of a prior: ``{dist: <family>, <its parameters>}`` or ``{bounds: ...}``."""
+    variants: list[dict[str, Any]] = []
+    for name, fam in FAMILIES.items():
+        props: dict[str, Any] = {"dist": {"const": name}}
+        props.update({p: {"type": "number"} for p in fam.params})
+        variants.append(
+            {
+                "type": "object",
+                "title": name,
+                "properties": props,
+                "required": ["dist", *fam.params],
+                "additionalProperties": False,
+            }
+        )
+    bounds = {
+        "type": "object",
+        "properties": {
+            "dist": {"enum": list(FAMILIES)},
+            "lower": {"type": "number"},
+            "upper": {"type": "number"},
+            "mass": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 1,
+                "default": 0.95,
+            },
+        },
+        "required": ["lower", "upper"],
+        "additionalProperties": False,
+    }
+    variants.append(
+        {
+            "type": "object",
+            "title": "bounds",
+            "properties": {"bounds": bounds},
+            "required": ["bounds"],
+            "additionalProperties": False,
+        }
+    )
+    return {"oneOf": variants, "description": "A prior: explicit family and parameters, or bounds"}
+
 
 # A transform parameter: a prior, or a plain number holding it fixed.
 ParamValue = Prior | float

@@ -1,17 +1,12 @@
-"""The run folder: every output file, written into a temporary folder and renamed into place.
-
-``<dir>/<name>/<UTC timestamp>/`` appears only when complete; ``<dir>/<name>/latest`` points at
-the newest run that passed its checks.
-"""
+"""Output files of a run folder: CSV, JSON, YAML, NetCDF writers, the manifest and the resolved
+config. Where and how the folder itself appears is ``runs.py``'s job."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import platform
-import shutil
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
@@ -24,9 +19,9 @@ import yaml
 from .config import Config
 from .data import ModelData
 from .priors import PriorSet
+from .runs import RunFolder
 from .transforms import ADSTOCKS, SATURATIONS
 
-TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
 LIBRARIES = (
     "mmmcli",
     "pymc",
@@ -42,42 +37,16 @@ LIBRARIES = (
 )
 
 
-class RunFolder:
-    """A run folder under construction: write into ``.path``, then ``commit()`` it."""
-
-    def __init__(self, root: Path, name: str):
-        self.started = datetime.now(UTC)
-        self.parent = root / name
-        self.final = self.parent / self.started.strftime(TIMESTAMP)
-        self.path = self.parent / f".tmp-{self.final.name}-{os.getpid()}"
-        self.path.mkdir(parents=True)
-
-    def commit(self, passed: bool) -> Path:
-        """Move the finished folder into place; point ``latest`` at it when it passed."""
-        os.replace(self.path, self.final)
-        if passed:
-            link = self.parent / "latest"
-            tmp = self.parent / f".latest-{os.getpid()}"
-            if tmp.is_symlink() or tmp.exists():
-                tmp.unlink()
-            tmp.symlink_to(self.final.name)
-            os.replace(tmp, link)
-        return self.final
-
-    def discard(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
 def write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def _clean(obj):
+def clean_json(obj):
     """JSON-safe: numpy scalars to Python, NaN/inf to null."""
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): clean_json(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [clean_json(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -89,14 +58,6 @@ def _clean(obj):
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     frame.to_csv(path, index=False, float_format="%.10g")
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -117,27 +78,26 @@ def manifest(
     status: str,
     exit_code: int,
     run: RunFolder,
+    inputs: dict,
 ) -> dict:
     """Provenance of a run: versions, inputs' hashes, settings, timings and outcome."""
-    config_path = cfg.source
     return {
         "tool": "mmm",
         "versions": versions(),
         "platform": platform.platform(),
         "command": sys.argv,
         "cwd": os.getcwd(),
-        "config": {
-            "path": str(config_path) if config_path else None,
-            "sha256": sha256(config_path) if config_path else None,
-        },
+        "config": {"path": inputs["config"]["path"], "sha256": inputs["config"]["sha256"]},
         "data": {
-            "path": str(data.path),
-            "sha256": sha256(data.path),
+            **inputs["data"],
             "rows": data.n,
             "fitted_rows": data.n_train,
             "start": str(data.dates[0].date()),
             "end": str(data.dates[-1].date()),
         },
+        "calibration": inputs["calibration"],
+        "fingerprint": inputs["fingerprint"],
+        "overrides": inputs["overrides"],
         "seed": settings.get("seed"),
         "engine": settings.get("engine"),
         "sampler": settings,
@@ -227,7 +187,7 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
 
 
 def write_yaml(path: Path, obj: dict, header: str = "") -> None:
-    text = yaml.safe_dump(_clean(obj), sort_keys=False, default_flow_style=None, width=100)
+    text = yaml.safe_dump(clean_json(obj), sort_keys=False, default_flow_style=None, width=100)
     path.write_text(header + text, encoding="utf-8")
 
 

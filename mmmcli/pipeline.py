@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,6 @@ from .diagnostics import describe, diagnose, posterior_summary
 from .errors import ModelError
 from .model import build_model
 from .outputs import (
-    RunFolder,
     manifest,
     resolved_config,
     write_csv,
@@ -30,6 +30,7 @@ from .outputs import (
 from .plots import write_plots
 from .priors import PriorSet, resolve_priors
 from .results import compute_results
+from .runs import RunFolder, RunLock, input_hashes, runs_folder, unchanged_run
 from .sample import run_sampler
 
 QUICK = {"chains": 2, "draws": 200, "tune": 200}
@@ -49,6 +50,23 @@ class FitOutcome:
     metrics: dict
     channels: pd.DataFrame
     timings: dict = field(default_factory=dict)
+    skipped: bool = False  # --if-changed found nothing new: this is the earlier run
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The machine-readable result object printed by ``--json``."""
+        return {
+            "command": "fit",
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "skipped": self.skipped,
+            "run_dir": str(self.run_dir),
+            "diagnostics": self.diagnostics,
+            "metrics": self.metrics,
+            "channels": self.channels.to_dict(orient="records"),
+            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": self.warnings,
+        }
 
 
 def prepare(cfg: Config) -> tuple[ModelData, PriorSet, Calibration]:
@@ -75,16 +93,32 @@ def fit(
     *,
     out: Path | None = None,
     quick: bool = False,
+    if_changed: bool = False,
     console: Console | None = None,
     progress: bool = True,
     **overrides,
 ) -> FitOutcome:
-    """Fit a config end to end and write its run folder. Raises UsageError on bad input."""
+    """Fit a config end to end and write its run folder.
+
+    Raises UsageError on bad input (before anything is written) and LockedError when another
+    run of the same config holds the lock. With ``if_changed``, a request whose config, data,
+    calibration files, tool version and overrides match the newest run is not refitted: that
+    run's outcome is returned with ``skipped`` set.
+    """
+    from . import __version__
+
     console = console or Console(stderr=True)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
+    parent = runs_folder(cfg, out)
+    inputs = input_hashes(cfg, {**overrides, "quick": quick or None}, __version__)
+    if if_changed:
+        found = unchanged_run(parent, inputs["fingerprint"])
+        if found is not None:
+            return _skipped(found, console)
+
     data, priors, calib = prepare(cfg)
     for warning in calib.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
@@ -98,48 +132,48 @@ def fit(
         f"{settings.chains}x{settings.tune}+{settings.draws}"
     )
 
-    sampled = run_sampler(model, settings, console, progress)
-    timings["compile"] = sampled.compile_seconds
-    timings["sample"] = sampled.sample_seconds
+    with RunLock(parent, cfg.name):
+        sampled = run_sampler(model, settings, console, progress)
+        timings["compile"] = sampled.compile_seconds
+        timings["sample"] = sampled.sample_seconds
 
-    t = time.perf_counter()
-    summary = posterior_summary(sampled.idata, cfg.hdi_prob)
-    diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
-    diag["gradient_evaluations"] = sampled.gradient_evals
-    results = compute_results(cfg, data, model, sampled.idata, calib)
-    if not quick:
-        status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
-    else:
-        status, code = "unchecked", 0
-    diag["status"] = status
+        t = time.perf_counter()
+        summary = posterior_summary(sampled.idata, cfg.hdi_prob)
+        diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
+        diag["gradient_evaluations"] = sampled.gradient_evals
+        results = compute_results(cfg, data, model, sampled.idata, calib)
+        if quick:
+            status, code = "unchecked", 0
+        else:
+            status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
+        diag["status"] = status
 
-    root = Path(out) if out is not None else cfg.resolve(cfg.output.dir)
-    run = RunFolder(root, cfg.name)
-    try:
-        write_csv(run.path / "priors.csv", pd.DataFrame(priors.rows()))
-        write_csv(run.path / "posterior_summary.csv", summary.reset_index())
-        write_csv(run.path / "contributions.csv", results.contributions)
-        write_csv(run.path / "channels.csv", results.channels)
-        if results.calibration is not None:
-            write_csv(run.path / "calibration.csv", results.calibration)
-        write_json(run.path / "metrics.json", results.metrics)
-        write_json(run.path / "diagnostics.json", diag)
-        write_yaml(
-            run.path / "config.resolved.yaml",
-            resolved_config(cfg, data, priors, sampled.settings),
-            header=f"# {cfg.name}: the config as fitted, defaults filled and bounds solved\n",
-        )
-        write_trace(run.path / "trace.nc", sampled.idata)
-        write_plots(cfg, results, run.path / "plots")
-        timings["write"] = time.perf_counter() - t
-        write_json(
-            run.path / "manifest.json",
-            manifest(cfg, data, sampled.settings, timings, status, code, run),
-        )
-        run_dir = run.commit(passed=status == "passed")
-    except BaseException:
-        run.discard()
-        raise
+        run = RunFolder(parent)
+        try:
+            write_csv(run.path / "priors.csv", pd.DataFrame(priors.rows()))
+            write_csv(run.path / "posterior_summary.csv", summary.reset_index())
+            write_csv(run.path / "contributions.csv", results.contributions)
+            write_csv(run.path / "channels.csv", results.channels)
+            if results.calibration is not None:
+                write_csv(run.path / "calibration.csv", results.calibration)
+            write_json(run.path / "metrics.json", results.metrics)
+            write_json(run.path / "diagnostics.json", diag)
+            write_yaml(
+                run.path / "config.resolved.yaml",
+                resolved_config(cfg, data, priors, sampled.settings),
+                header=f"# {cfg.name}: the config as fitted, defaults filled and bounds solved\n",
+            )
+            write_trace(run.path / "trace.nc", sampled.idata)
+            write_plots(cfg, results, run.path / "plots")
+            timings["write"] = time.perf_counter() - t
+            write_json(
+                run.path / "manifest.json",
+                manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
+            )
+            run_dir = run.commit(passed=status == "passed")
+        except BaseException:
+            run.discard()
+            raise
 
     console.print(f"Convergence: {describe(diag)}")
     if quick:
@@ -149,10 +183,40 @@ def fit(
             f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
             f"Results are written but marked failed."
         )
-    for line in calibration_warnings(results.calibration):
+    warnings_out = calibration_warnings(results.calibration)
+    for line in warnings_out:
         console.print(f"[yellow]warning:[/] {line}", highlight=False)
     console.print(f"Run folder: {run_dir}")
-    return FitOutcome(run_dir, status, code, diag, results.metrics, results.channels, timings)
+    return FitOutcome(
+        run_dir,
+        status,
+        code,
+        diag,
+        results.metrics,
+        results.channels,
+        timings,
+        warnings=[*calib.warnings, *warnings_out],
+    )
+
+
+def _skipped(found: tuple[Path, dict], console: Console) -> FitOutcome:
+    run_dir, info = found
+    console.print(
+        f"Unchanged since {run_dir} (config, data, calibration, version and options match); "
+        f"not refitted. Its status: {info.get('status')}."
+    )
+    diag = json.loads((run_dir / "diagnostics.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    channels = pd.read_csv(run_dir / "channels.csv")
+    return FitOutcome(
+        run_dir,
+        info.get("status", "unknown"),
+        int(info.get("exit_code", 0)),
+        diag,
+        metrics,
+        channels,
+        skipped=True,
+    )
 
 
 def calibration_warnings(table: pd.DataFrame | None, limit: float = 3.0) -> list[str]:

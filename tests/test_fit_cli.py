@@ -154,7 +154,7 @@ def test_failed_checks_write_everything_and_exit_3(tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert "checks failed" in proc.stderr
     runs = tmp_path / "runs" / "example"
-    (run,) = [p for p in runs.iterdir()]
+    (run,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
     assert (run / "trace.nc").is_file() and (run / "channels.csv").is_file()
     diag = json.loads((run / "diagnostics.json").read_text())
     assert diag["passed"] is False and diag["status"] == "failed" and "ess_bulk" in diag["failed"]
@@ -167,7 +167,7 @@ def test_calibrated_example_config_runs(tmp_path):
     """The shipped calibrated config: calibration.csv and the `calibrated` column."""
     proc = run_mmm("fit", "configs/calibrated.yaml", "--quick", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    (run,) = list((tmp_path / "calibrated").iterdir())
+    (run,) = [p for p in (tmp_path / "calibrated").iterdir() if not p.name.startswith(".")]
     calib = pd.read_csv(run / "calibration.csv")
     assert len(calib) == 15 + 3
     assert set(calib["source"]) == {"uplift_tv.csv", "lift_tests.csv"}

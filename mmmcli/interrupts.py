@@ -1,0 +1,40 @@
+"""Ctrl-C and SIGTERM as an exception the samplers do not swallow.
+
+PyMC's and nutpie's samplers catch ``KeyboardInterrupt`` and return a partial trace; a partial
+trace must never become a run folder. Inside :func:`raise_on_signals`, SIGINT and SIGTERM raise
+:class:`Interrupted` (a ``BaseException`` that is not a ``KeyboardInterrupt``), which unwinds
+through the sampler, discards the temporary run folder and releases the lock.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Interrupted(BaseException):
+    """The run was interrupted by a signal; ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def raise_on_signals(signums=(signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Within the block, the given signals raise :class:`Interrupted`."""
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in signums}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

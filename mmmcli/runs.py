@@ -1,0 +1,173 @@
+"""Run folders on disk: atomic creation, the `latest` link, the per-config lock, fingerprints.
+
+A run is written into ``<dir>/<name>/.tmp-<timestamp>-<pid>/`` and renamed to
+``<dir>/<name>/<UTC timestamp>/`` only when complete, so a crash, Ctrl-C or SIGTERM never leaves
+a half-written run where a dashboard would read it. ``<dir>/<name>/latest`` is a symlink to the
+newest run that passed its checks. ``<dir>/<name>/.lock`` is held (``flock``) while a fit runs:
+the kernel releases it when the process dies, so a crashed run cannot leave it stuck.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import Config
+from .errors import MMMError
+
+TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
+class LockedError(MMMError):
+    """Another run of the same config is in progress (exit 75, 'try again later')."""
+
+    exit_code = 75
+
+
+class RunFolder:
+    """A run folder under construction: write into ``.path``, then ``commit()`` it."""
+
+    def __init__(self, parent: Path):
+        self.started = datetime.now(UTC)
+        self.parent = parent
+        self.final = parent / self.started.strftime(TIMESTAMP)
+        self.path = parent / f".tmp-{self.final.name}-{os.getpid()}"
+        self.path.mkdir(parents=True)
+
+    def commit(self, passed: bool) -> Path:
+        """Move the finished folder into place; point ``latest`` at it when it passed."""
+        os.replace(self.path, self.final)
+        if passed:
+            link = self.parent / "latest"
+            tmp = self.parent / f".latest-{os.getpid()}"
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
+            tmp.symlink_to(self.final.name)
+            os.replace(tmp, link)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class RunLock:
+    """An exclusive, non-blocking lock on one config's runs folder (``.lock``)."""
+
+    def __init__(self, parent: Path, name: str):
+        self.parent = parent
+        self.name = name
+        self.path = parent / ".lock"
+        self._fh = None
+
+    def __enter__(self) -> RunLock:
+        self.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown process"
+            fh.close()
+            raise LockedError(
+                f"{self.path}: another run of {self.name!r} is in progress ({holder}); "
+                f"try again when it has finished"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        fh.flush()
+        self._fh = fh
+        remove_stale_temporaries(self.parent)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh is not None:
+            self._fh.seek(0)
+            self._fh.truncate()
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def remove_stale_temporaries(parent: Path) -> None:
+    """Delete temporary folders left by runs killed outright (SIGKILL, power loss)."""
+    for tmp in parent.glob(".tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def runs_folder(cfg: Config, out: Path | None) -> Path:
+    """``<dir>/<name>``: ``--out`` is relative to the cwd, ``output.dir`` to the config file."""
+    root = Path(out).resolve() if out is not None else cfg.resolve(cfg.output.dir)
+    return root / cfg.name
+
+
+def completed_runs(parent: Path) -> list[Path]:
+    """Finished run folders, oldest first."""
+    if not parent.is_dir():
+        return []
+    runs = [p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()]
+    runs = [p for p in runs if not p.name.startswith(".") and (p / "manifest.json").is_file()]
+    return sorted(runs, key=lambda p: p.name)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_hashes(cfg: Config, overrides: dict, version: str) -> dict:
+    """SHA-256 of config, data and calibration files, and a fingerprint of the whole request.
+
+    The fingerprint also covers the tool's version and the effective command-line overrides,
+    so ``--if-changed`` refits when any of them changes.
+    """
+    config_path = cfg.source
+    data_path = cfg.resolve(cfg.data.path)
+    out = {
+        "config": {
+            "path": str(config_path) if config_path else None,
+            "sha256": sha256(config_path) if config_path else None,
+        },
+        "data": {"path": str(data_path), "sha256": sha256(data_path)},
+        "calibration": [
+            {"path": str(p), "sha256": sha256(p)}
+            for p in (cfg.resolve(c.path) for c in cfg.calibration)
+        ],
+        "overrides": {k: v for k, v in sorted(overrides.items()) if v is not None},
+        "version": version,
+    }
+    blob = json.dumps(out, sort_keys=True).encode()
+    out["fingerprint"] = hashlib.sha256(blob).hexdigest()
+    return out
+
+
+def unchanged_run(parent: Path, fingerprint: str) -> tuple[Path, dict] | None:
+    """The newest run (any status) with this fingerprint, or None."""
+    runs = completed_runs(parent)
+    if not runs:
+        return None
+    newest = runs[-1]
+    manifest = json.loads((newest / "manifest.json").read_text())
+    if manifest.get("fingerprint") == fingerprint:
+        return newest, manifest
+    return None
