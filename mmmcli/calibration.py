@@ -402,6 +402,11 @@ def apply_fixed(cfg: Config, data: ModelData, priors: PriorSet, calib: Calibrati
     """
     for channel in calib.fixed_channels():
         ch = cfg.channels[channel]
+        if ch.coefficient is not None and ch.coefficient.time_varying is not None:
+            raise DataError(
+                f"channels.{channel}: 'fixed' calibration holds the coefficient constant, which a "
+                f"time-varying coefficient is not; use method 'likelihood'"
+            )
         j = data.channels.index(channel)
         params = {}
         for block, registry in (("adstock", ADSTOCKS), ("saturation", SATURATIONS)):

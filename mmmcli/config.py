@@ -64,7 +64,7 @@ class Prior(Strict):
     def _inline_params(cls, data: Any) -> Any:
         if not isinstance(data, dict) or "params" in data:
             return data
-        known = {"dist", "bounds"}
+        known = set(cls.model_fields) - {"params"}
         params = {k: v for k, v in data.items() if k not in known}
         return {**{k: v for k, v in data.items() if k in known}, "params": params}
 
@@ -93,11 +93,42 @@ class Prior(Strict):
         return prior_json_schema()
 
 
-def prior_json_schema() -> dict[str, Any]:
+class TimeVarying(Strict):
+    """A coefficient that drifts over time (Gaussian random walk, one step per period)."""
+
+    type: Literal["grw"] = "grw"
+    sigma: Prior | None = Field(
+        None,
+        description="Prior of the walk's step sd per period: on the log scale for channel "
+        "coefficients (default Gamma(2, 40) for weekly data), in target units for the intercept",
+    )
+
+
+class CoefficientPrior(Prior):
+    """A coefficient's prior, optionally ``time_varying: {type: grw, sigma: <prior>}``."""
+
+    time_varying: TimeVarying | None = None
+
+    def to_yaml(self) -> dict[str, Any]:
+        out = super().to_yaml()
+        if self.time_varying is not None:
+            tv = self.time_varying
+            out["time_varying"] = {"type": tv.type}
+            if tv.sigma is not None:
+                out["time_varying"]["sigma"] = tv.sigma.to_yaml()
+        return out
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        return prior_json_schema(time_varying=True)
+
+
+def prior_json_schema(time_varying: bool = False) -> dict[str, Any]:
     """JSON Schema of a prior: ``{dist: <family>, <its parameters>}`` or ``{bounds: ...}``."""
     variants: list[dict[str, Any]] = []
+    extra = {"time_varying": {"type": "object"}} if time_varying else {}
     for name, fam in FAMILIES.items():
-        props: dict[str, Any] = {"dist": {"const": name}}
+        props: dict[str, Any] = {"dist": {"const": name}, **extra}
         props.update({p: {"type": "number"} for p in fam.params})
         variants.append(
             {
@@ -201,7 +232,7 @@ class Channel(Strict):
     spend: str = Field(description="Spend column in the data file")
     adstock: Adstock = Field(default_factory=Adstock)
     saturation: Saturation = Field(default_factory=Saturation)
-    coefficient: Prior | None = Field(
+    coefficient: CoefficientPrior | None = Field(
         None,
         description="Target units per unit of adstocked spend (saturation none), "
         "else the weekly ceiling in target units",
@@ -312,7 +343,7 @@ class Config(Strict):
     controls: dict[ChannelName, Control] = Field(default_factory=dict)
     seasonality: Seasonality = Field(default_factory=Seasonality)
     trend: Trend = Field(default_factory=Trend)
-    intercept: Prior | None = None
+    intercept: CoefficientPrior | None = None
     sampler: Sampler = Field(default_factory=Sampler)
     checks: Checks = Field(default_factory=Checks)
     holdout: Holdout = Field(default_factory=Holdout)

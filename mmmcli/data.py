@@ -41,6 +41,11 @@ class ModelData:
         return len(self.dates)
 
     @property
+    def period_days(self) -> float:
+        """Length of one period in days (7 for weekly data)."""
+        return float((self.dates[1] - self.dates[0]).days) if self.n > 1 else 7.0
+
+    @property
     def t(self) -> np.ndarray:
         """Trend index: 0 at the first period, 1 per period."""
         return np.arange(self.n, dtype=float)

@@ -22,6 +22,9 @@ from .data import ModelData
 from .priors import PriorSet, ResolvedPrior
 from .transforms import ADSTOCKS, SATURATIONS, convolve
 
+# Time-varying coefficient paths are Deterministics named "<coefficient>_t" (e.g. "tv_coef_t").
+PATH_SUFFIX = "_t"
+
 # Per-period Deterministics: computed after sampling, never stored in the trace while sampling.
 COMPONENTS = (
     "channel_contribution",
@@ -57,10 +60,17 @@ def build_model(
         def rv(name: str, **kwargs):
             return _variable(priors[name], **kwargs)
 
-        intercept = rv("intercept")
-        mu = intercept + pt.zeros_like(t)
+        def coefficient(name: str, multiplicative: bool):
+            base = rv(name)
+            if f"{name}_grw_sigma" not in priors:
+                return base
+            return random_walk(
+                name, base, rv(f"{name}_grw_sigma"), train.n, t.shape[0], multiplicative
+            )
 
-        media = Media(cfg, scale, rv)
+        mu = coefficient("intercept", multiplicative=False) + pt.zeros_like(t)
+
+        media = Media(cfg, scale, rv, coefficient)
         contributions = media.response(spend, list(range(len(train.channels))))
         pm.Deterministic("channel_contribution", contributions, dims=("date", "channel"))
         mu = mu + contributions.sum(axis=1)
@@ -149,7 +159,7 @@ class Media:
     coefficient, so calibration compares like with like.
     """
 
-    def __init__(self, cfg: Config, scale, rv):
+    def __init__(self, cfg: Config, scale, rv, coefficient):
         self.scale = scale
         self.max_lag = max(
             (
@@ -169,7 +179,7 @@ class Media:
             if lag < self.max_lag:
                 w = pt.concatenate([w, pt.zeros(self.max_lag - lag)])
             weights.append(w)
-            self.coefs.append(rv(f"{name}_coef"))
+            self.coefs.append(coefficient(f"{name}_coef", multiplicative=True))
             self.saturations.append((sat, p_sat))
         self.weights = pt.stack(weights)  # (channels, max_lag + 1)
 
@@ -184,6 +194,23 @@ class Media:
             sat, params = self.saturations[j]
             columns.append(self.coefs[j] * sat.apply(x[:, k], params, scale[k]))
         return pt.stack(columns, axis=1)
+
+
+def random_walk(name: str, base, sigma, n_fit: int, length, multiplicative: bool):
+    """A coefficient that drifts: a zero-started Gaussian random walk around ``base``.
+
+    Non-centred: ``w = cumsum(sigma * z)``, ``z ~ Normal(0, 1)``, one step per period, centred
+    to mean zero over the fitted periods. Channel coefficients vary multiplicatively,
+    ``base * exp(w_t)``, so they stay positive and ``base`` (the user's prior or bounds) is their
+    geometric-mean level over the fitted periods; the intercept varies additively,
+    ``base + w_t``. Periods after the fitted ones (a holdout) carry the last value forward.
+    """
+    steps = pm.Normal(f"{name}_grw_step", 0.0, sigma, shape=n_fit - 1)
+    w = pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
+    w = w - w.mean()
+    w = pt.concatenate([w, pt.alloc(w[-1], pt.maximum(length - n_fit, 0))])
+    path = base * pt.exp(w) if multiplicative else base + w
+    return pm.Deterministic(f"{name}{PATH_SUFFIX}", path, dims="date")
 
 
 def _variable(prior: ResolvedPrior, **kwargs):

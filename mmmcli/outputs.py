@@ -132,10 +132,16 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
             for p in registry[spec.type].params:
                 out[p.name] = prior(f"{name}_{p.name}")
             blocks[block] = out
+        coefficient = prior(f"{name}_coef")
+        if f"{name}_coef_grw_sigma" in priors:
+            coefficient = {
+                **coefficient,
+                "time_varying": {"type": "grw", "sigma": prior(f"{name}_coef_grw_sigma")},
+            }
         channels[name] = {
             "spend": ch.spend,
             **blocks,
-            "coefficient": prior(f"{name}_coef"),
+            "coefficient": coefficient,
             "spend_scale": float(f"{data.spend_scale[j]:.10g}"),
         }
     target = {
@@ -168,6 +174,11 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         "hdi_prob": cfg.hdi_prob,
         "output": {"dir": str(cfg.resolve(cfg.output.dir))},
     }
+    if "intercept_grw_sigma" in priors:
+        out["intercept"] = {
+            **out["intercept"],
+            "time_varying": {"type": "grw", "sigma": prior("intercept_grw_sigma")},
+        }
     if cfg.calibration:
         out["calibration"] = []
         for i, source in enumerate(cfg.calibration):

@@ -156,6 +156,8 @@ def fit(
             write_csv(run.path / "channels.csv", results.channels)
             if results.calibration is not None:
                 write_csv(run.path / "calibration.csv", results.calibration)
+            if results.coefficients is not None:
+                write_csv(run.path / "coefficients.csv", results.coefficients)
             write_json(run.path / "metrics.json", results.metrics)
             write_json(run.path / "diagnostics.json", diag)
             write_yaml(

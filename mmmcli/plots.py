@@ -23,6 +23,8 @@ def write_plots(cfg: Config, results: Results, folder: Path) -> list[Path]:
         _contributions(cfg, results, folder / "contributions.png"),
         _efficiency(cfg, results.channels, folder / "channel_efficiency.png"),
     ]
+    if results.coefficients is not None:
+        paths.append(_coefficients(cfg, results.coefficients, folder / "coefficients.png"))
     plt.close("all")
     return paths
 
@@ -93,6 +95,30 @@ def _efficiency(cfg: Config, channels: pd.DataFrame, path: Path) -> Path:
     ax.set_xlabel(label)
     ax.set_title(f"{cfg.name}: channel efficiency")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _coefficients(cfg: Config, table: pd.DataFrame, path: Path) -> Path:
+    """Each time-varying coefficient over time with its HDI band."""
+    names = list(dict.fromkeys(table["component"]))
+    fig, axes = plt.subplots(len(names), 1, figsize=(11, 3 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        rows = table[table["component"] == name]
+        dates = pd.to_datetime(rows["date"])
+        ax.fill_between(
+            dates,
+            rows["hdi_low"],
+            rows["hdi_high"],
+            alpha=0.25,
+            color="C2",
+            label=f"{cfg.hdi_prob:.0%} HDI",
+        )
+        ax.plot(dates, rows["mean"], color="C2", label="mean")
+        what = "intercept" if name == "intercept" else f"{name} coefficient"
+        ax.set_title(f"{cfg.name}: {what} over time")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path

@@ -236,6 +236,17 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
         {"dist": "Normal", "mu": y_mean, "sigma": max(2 * y_sd, abs(y_mean))},
         "target",
     )
+    # A random walk's step follows the data's frequency: sd per period ~ sqrt(days / 7).
+    step = np.sqrt(data.period_days / 7.0)
+    if cfg.intercept is not None and cfg.intercept.time_varying is not None:
+        add(
+            "intercept_grw_sigma",
+            cfg.intercept.time_varying.sigma,
+            "intercept.time_varying.sigma",
+            {"dist": "Gamma", "alpha": 2.0, "beta": 2.0 / (0.05 * y_sd * step)},
+            "target per period",
+            "positive",
+        )
     if cfg.trend.type == "linear":
         add(
             "trend_slope",
@@ -277,6 +288,16 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
             unit,
             "positive",
         )
+        if ch.coefficient is not None and ch.coefficient.time_varying is not None:
+            # multiplicative walk: the step is on the log scale (0.05 ~ 5% per week)
+            add(
+                f"{name}_coef_grw_sigma",
+                ch.coefficient.time_varying.sigma,
+                f"channels.{name}.coefficient.time_varying.sigma",
+                {"dist": "Gamma", "alpha": 2.0, "beta": 2.0 / (0.05 * step)},
+                "log-coefficient per period",
+                "positive",
+            )
         for block, registry in (("adstock", ADSTOCKS), ("saturation", SATURATIONS)):
             spec = getattr(ch, block)
             for param in registry[spec.type].params:

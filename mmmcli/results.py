@@ -17,7 +17,7 @@ import pymc as pm
 from .calibration import Calibration
 from .config import Config
 from .data import ModelData
-from .model import COMPONENTS, data_values
+from .model import COMPONENTS, PATH_SUFFIX, data_values
 from .stats import fit_metrics, hdi
 
 
@@ -31,6 +31,7 @@ class Results:
     fit: pd.DataFrame  # date, actual, mean, hdi_low, hdi_high, holdout
     totals: dict[str, np.ndarray]  # channel -> per-draw total contribution (training)
     calibration: pd.DataFrame | None = None  # one row per experiment observation
+    coefficients: pd.DataFrame | None = None  # time-varying coefficients over the periods
 
 
 def compute_results(
@@ -48,8 +49,11 @@ def compute_results(
         parts[name] = draws["channel_contribution"][:, :n, j]
     for k, name in enumerate(data.control_names):
         parts[name] = draws["control_contribution"][:, :n, k]
-    intercept = _param_draws(idata, "intercept", model)
-    parts["intercept"] = np.repeat(intercept[:, None], n, axis=1)
+    if "intercept" + PATH_SUFFIX in draws:
+        parts["intercept"] = draws["intercept" + PATH_SUFFIX][:, :n]
+    else:
+        intercept = _param_draws(idata, "intercept", model)
+        parts["intercept"] = np.repeat(intercept[:, None], n, axis=1)
     parts["trend"] = (
         draws["trend"][:, :n] if "trend" in draws else np.zeros_like(parts["intercept"])
     )
@@ -94,7 +98,32 @@ def compute_results(
         metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
         metrics["holdout"]["start"] = str(data.dates[n].date())
     table = calibration_table(data, calib, draws, idata, prob) if calib else None
-    return Results(contributions, channels, metrics, fit, totals, table)
+    return Results(
+        contributions, channels, metrics, fit, totals, table, coefficient_table(data, draws, prob)
+    )
+
+
+def coefficient_table(data: ModelData, draws: dict, prob: float) -> pd.DataFrame | None:
+    """``date, component, mean, hdi_low, hdi_high`` of every time-varying coefficient."""
+    rows = []
+    n = data.n_train
+    for name, values in draws.items():
+        if not name.endswith(PATH_SUFFIX):
+            continue
+        component = name.removesuffix(PATH_SUFFIX).removesuffix("_coef")
+        low, high = hdi(values[:, :n], prob)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "date": data.dates[:n].strftime("%Y-%m-%d"),
+                    "component": component,
+                    "mean": values[:, :n].mean(axis=0),
+                    "hdi_low": low,
+                    "hdi_high": high,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True) if rows else None
 
 
 def calibration_table(data: ModelData, calib: Calibration, draws: dict, idata, prob: float):
@@ -206,6 +235,7 @@ def component_draws(
         values = {k: v for k, v in values.items() if k in model.named_vars}
         pm.set_data(values, model=model, coords={"date": data.dates})
     names = [c for c in COMPONENTS if c in model.named_vars]
+    names += [n for n in model.named_vars if n.endswith(PATH_SUFFIX) and n not in names]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pm.compute_deterministics(
