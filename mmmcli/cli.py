@@ -127,6 +127,48 @@ def check(
 
 
 @app.command()
+def prior(
+    config: ConfigArg,
+    out: OutOpt = None,
+    draws: Annotated[int, typer.Option(help="Prior predictive draws.")] = 500,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the sampler's).")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Prior predictive check: the target, contribution shares and ROAS/CPA the priors imply."""
+    from .prior_predictive import prior_check
+
+    result = _guard(
+        lambda: prior_check(config, out=out, draws=draws, seed=seed), debug, as_json, "prior"
+    )
+    if as_json:
+        _emit(result)
+        return
+    console = _console(quiet)
+    table = Table(title="Prior predictive (94% range)", title_justify="left")
+    for col in ("quantity", "channel", "low", "median", "high"):
+        table.add_column(col, justify="left" if col in ("quantity", "channel") else "right")
+    for r in result["summary"]:
+        table.add_row(
+            r["quantity"], r["channel"], _num(r["low"]), _num(r["median"]), _num(r["high"])
+        )
+    console.print(table)
+    share = result["observed_outside_share"]
+    if result["flagged"]:
+        console.print(
+            f"[yellow]warning:[/] the observed target is outside the prior predictive "
+            f"94% range in {share:.0%} of periods: the priors do not cover the data"
+        )
+    else:
+        console.print(
+            f"The observed target is inside the prior predictive 94% range in "
+            f"{1 - share:.0%} of periods."
+        )
+    console.print(f"Prior folder: {result['run_dir']}")
+
+
+@app.command()
 def compare(
     run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
     baseline: Annotated[Path, typer.Argument(help="Baseline run folder, or .../latest.")],

@@ -9,6 +9,7 @@ through the sampler, discards the temporary run folder and releases the lock.
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,16 +26,41 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
+_pending: int | None = None
+
+
+def check() -> None:
+    """Raise :class:`Interrupted` if a signal arrived whose exception was swallowed.
+
+    An exception raised while C code calls back into Python (numba's LLVM cache callback during
+    compilation, for one) is printed and dropped; the pipeline calls this at its checkpoints.
+    """
+    if _pending is not None:
+        raise Interrupted(_pending)
+
+
 @contextmanager
 def raise_on_signals(signums=(signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
-    """Within the block, the given signals raise :class:`Interrupted`."""
+    """Within the block, the given signals raise :class:`Interrupted` (and stay pending)."""
+    global _pending
+    _pending = None
 
     def handler(signum, frame):
+        global _pending
+        _pending = signum
         raise Interrupted(signum)
 
+    def unraisable(info):  # the swallowed copy: stays pending, needs no traceback
+        if not isinstance(info.exc_value, Interrupted):
+            previous_hook(info)
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     previous = {s: signal.signal(s, handler) for s in signums}
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        sys.unraisablehook = previous_hook
+        _pending = None

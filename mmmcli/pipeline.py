@@ -13,8 +13,10 @@ import pandas as pd
 import pymc as pm
 from rich.console import Console
 
+from . import interrupts
 from .calibration import Calibration, add_noise_priors, apply_fixed, load_calibration
 from .config import Config, Sampler, load_config
+from .conflict import conflict_lines, prior_conflict
 from .data import ModelData, load_data
 from .diagnostics import describe, diagnose, posterior_summary
 from .errors import ModelError
@@ -134,6 +136,7 @@ def fit(
 
     with RunLock(parent, cfg.name):
         sampled = run_sampler(model, settings, console, progress)
+        interrupts.check()
         timings["compile"] = sampled.compile_seconds
         timings["sample"] = sampled.sample_seconds
 
@@ -158,6 +161,8 @@ def fit(
                 write_csv(run.path / "calibration.csv", results.calibration)
             if results.coefficients is not None:
                 write_csv(run.path / "coefficients.csv", results.coefficients)
+            conflicts = prior_conflict(priors, sampled.idata.posterior)
+            write_csv(run.path / "prior_conflict.csv", conflicts)
             write_json(run.path / "metrics.json", results.metrics)
             write_json(run.path / "diagnostics.json", diag)
             write_yaml(
@@ -172,6 +177,7 @@ def fit(
                 run.path / "manifest.json",
                 manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
             )
+            interrupts.check()
             run_dir = run.commit(passed=status == "passed")
         except BaseException:
             run.discard()
@@ -185,7 +191,7 @@ def fit(
             f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
             f"Results are written but marked failed."
         )
-    warnings_out = calibration_warnings(results.calibration)
+    warnings_out = calibration_warnings(results.calibration) + conflict_lines(conflicts)
     for line in warnings_out:
         console.print(f"[yellow]warning:[/] {line}", highlight=False)
     console.print(f"Run folder: {run_dir}")

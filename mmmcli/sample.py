@@ -18,6 +18,7 @@ import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import interrupts
 from .config import Sampler
 
 pytensor.config.numba__fastmath = False
@@ -79,6 +80,7 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
         else _null()
     ):
         compiled = nutpie.compile_pymc_model(model, var_names=free_names(model))
+    interrupts.check()
     t1 = time.perf_counter()
     total = settings.chains * (settings.tune + settings.draws)
     state = {"evals": 0}
@@ -120,6 +122,7 @@ def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progres
         task = bar.add_task("Sampling", total=total, info="", visible=False)
 
         def on_draw(trace, draw):
+            interrupts.check()
             if state["first"] is None:
                 state["first"] = time.perf_counter()
                 bar.update(compile_task, total=1, completed=1)

@@ -119,8 +119,12 @@ def test_stale_lock_file_does_not_block(tmp_path):
     assert not (parent / ".tmp-20200101T000000.000000Z-999999").exists()
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_interrupt_leaves_no_run_folder_and_no_lock(tmp_path, signum, code):
+@pytest.mark.parametrize(
+    "signum, code, delay",
+    [(signal.SIGTERM, 143, 1.0), (signal.SIGINT, 130, 6.0), (signal.SIGTERM, 143, 6.0)],
+    ids=["term-while-compiling", "int-while-sampling", "term-while-sampling"],
+)
+def test_interrupt_leaves_no_run_folder_and_no_lock(tmp_path, signum, code, delay):
     path = write_config(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mmmcli", "fit", str(path), "--engine", "pymc"],
@@ -132,7 +136,7 @@ def test_interrupt_leaves_no_run_folder_and_no_lock(tmp_path, signum, code):
     for line in proc.stderr:  # the header line is printed just before sampling starts
         if "periods" in line:
             break
-    time.sleep(4)
+    time.sleep(delay)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
