@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .config import CalibrationSource, Config
-from .data import ModelData, read_csv
+from .data import ModelData, parse_dates, read_csv
 from .errors import DataError
 from .priors import PriorSet, ResolvedPrior, resolve_one
 from .transforms import ADSTOCKS, SATURATIONS, convolve
@@ -347,14 +347,7 @@ def _require(path: Path, frame: pd.DataFrame, cols: list[str]) -> None:
 
 def _dates(path: Path, frame: pd.DataFrame, col: str) -> pd.DatetimeIndex:
     _require(path, frame, [col])
-    parsed = pd.to_datetime(frame[col], errors="coerce", format="mixed")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise DataError(
-            f"{path}: line {i + 2}: column {col!r}: cannot parse date {frame[col].iloc[i]!r}"
-        )
-    return pd.DatetimeIndex(parsed)
+    return pd.DatetimeIndex(parse_dates(frame[col], path, col))
 
 
 def _numbers(path: Path, frame: pd.DataFrame, col: str, positive: bool = False) -> np.ndarray:
@@ -402,7 +395,7 @@ def apply_fixed(cfg: Config, data: ModelData, priors: PriorSet, calib: Calibrati
     """
     for channel in calib.fixed_channels():
         ch = cfg.channels[channel]
-        if ch.coefficient is not None and ch.coefficient.time_varying is not None:
+        if cfg.varying(channel) is not None:
             raise DataError(
                 f"channels.{channel}: 'fixed' calibration holds the coefficient constant, which a "
                 f"time-varying coefficient is not; use method 'likelihood'"

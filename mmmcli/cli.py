@@ -224,7 +224,7 @@ def _console(quiet: bool) -> Console:
 
 
 def _emit(obj: Any) -> None:
-    from .outputs import clean_json
+    from .jsonsafe import clean_json
 
     sys.stdout.write(json.dumps(clean_json(obj), indent=2) + "\n")
 
@@ -347,7 +347,12 @@ def _guard(action: Callable, debug: bool, as_json: bool, command: str):
             traceback.print_exc()
         _fail(command, as_json, exc.exit_code, str(exc), "error")
     except Interrupted as exc:
-        _fail(command, as_json, exc.exit_code, f"{exc}; nothing was written", "interrupted")
+        done = (
+            f"the run was already complete: {exc.written}"
+            if exc.written
+            else ("nothing was written")
+        )
+        _fail(command, as_json, exc.exit_code, f"{exc}; {done}", "interrupted")
     except KeyboardInterrupt:
         _fail(command, as_json, 130, "interrupted; nothing was written", "interrupted")
     except Exception as exc:  # an internal error: one line, traceback in a log

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .jsonsafe import clean_json
 
 DEFAULT_RTOL = 0.1
 PERIOD_DRIFT_FRACTION = 0.1
@@ -78,7 +79,7 @@ class Comparison:
 
     def to_json(self) -> dict:
         """A JSON-safe dict (NaN and infinities become ``None``)."""
-        return _json_safe(
+        return clean_json(
             {
                 "run": str(self.run) if self.run else None,
                 "baseline": str(self.baseline) if self.baseline else None,
@@ -372,18 +373,3 @@ def _fit_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
 def _float(value) -> float:
     """``value`` as a float; ``None`` becomes NaN."""
     return math.nan if value is None else float(value)
-
-
-def _json_safe(obj):
-    """Recursively: numpy scalars to Python, NaN/inf to ``None``, paths to strings."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj

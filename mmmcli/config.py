@@ -232,9 +232,10 @@ class Channel(Strict):
     spend: str = Field(description="Spend column in the data file")
     adstock: Adstock = Field(default_factory=Adstock)
     saturation: Saturation = Field(default_factory=Saturation)
-    coefficient: CoefficientPrior | None = Field(
+    coefficient: CoefficientPrior | float | None = Field(
         None,
-        description="Target units per unit of adstocked spend (saturation none), "
+        description="A number holds it fixed. Target units per unit of adstocked spend "
+        "(saturation none), "
         "else the weekly ceiling in target units",
     )
     spend_scale: float | None = Field(
@@ -373,6 +374,22 @@ class Config(Strict):
                     f"calibration.{i}.channel: unknown channel {source.channel!r}{hint}"
                 )
         return self
+
+    def warnings(self) -> list[str]:
+        """Valid but questionable combinations, said once before fitting."""
+        out = []
+        tv = self.intercept.time_varying if self.intercept is not None else None
+        if tv is not None and self.trend.type == "linear":
+            out.append(
+                "a time-varying intercept and a linear trend explain the same drift; "
+                "consider 'trend: none'"
+            )
+        return out
+
+    def varying(self, channel: str):
+        """The channel coefficient's ``time_varying`` block, or None."""
+        coef = self.channels[channel].coefficient
+        return coef.time_varying if isinstance(coef, CoefficientPrior) else None
 
     @property
     def source(self) -> Path | None:

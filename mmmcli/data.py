@@ -43,7 +43,9 @@ class ModelData:
     @property
     def period_days(self) -> float:
         """Length of one period in days (7 for weekly data)."""
-        return float((self.dates[1] - self.dates[0]).days) if self.n > 1 else 7.0
+        if self.n < 2:
+            return 7.0
+        return float(np.median(np.diff(self.dates.to_numpy()) / np.timedelta64(1, "D")))
 
     @property
     def t(self) -> np.ndarray:
@@ -95,7 +97,7 @@ def load_data(cfg: Config) -> ModelData:
     )
     if frame.empty:
         raise DataError(f"{path}: no data rows")
-    dates = _parse_dates(frame[dc], path, dc)
+    dates = parse_dates(frame[dc], path, dc)
     frame = frame.assign(**{dc: dates}, _line=np.arange(len(frame)) + 2)
     frame = frame.sort_values(dc, kind="stable").reset_index(drop=True)
     freq = _check_periods(frame, path, dc, cfg.data.frequency)
@@ -129,6 +131,11 @@ def load_data(cfg: Config) -> ModelData:
     scales = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
         train = spend[:n_train, j]
+        if not (train > 0).any():
+            raise DataError(
+                f"{path}: column {ch.spend!r} (channel {name}) has no non-zero spend "
+                f"in the fitted periods"
+            )
         if ch.spend_scale is not None:
             scales.append(ch.spend_scale)
         elif (train > 0).any():
@@ -199,16 +206,25 @@ def _require_columns(frame: pd.DataFrame, path: Path, columns: list[str]) -> Non
             )
 
 
-def _parse_dates(col: pd.Series, path: Path, name: str) -> pd.Series:
+def parse_dates(col: pd.Series, path: Path, name: str) -> pd.Series:
+    """Dates from a CSV column (ISO strings; a time zone is converted to UTC and dropped)."""
     missing = col.isna().to_numpy()
     if missing.any():
         raise DataError(f"{path}: line {int(np.argmax(missing)) + 2}: column {name!r} is empty")
-    parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    if pd.api.types.is_numeric_dtype(col):
+        raise DataError(
+            f"{path}: column {name!r} holds numbers, not dates (e.g. "
+            f"{col.iloc[0]!r}); write dates as YYYY-MM-DD"
+        )
+    try:
+        parsed = pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{path}: column {name!r}: cannot parse dates ({exc})") from None
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(f"{path}: line {i + 2}: column {name!r}: cannot parse date {col.iloc[i]!r}")
-    return parsed
+    return parsed.dt.tz_localize(None)
 
 
 def _check_periods(frame: pd.DataFrame, path: Path, dc: str, freq: str | None) -> str:

@@ -31,7 +31,8 @@ def diagnose(summary: pd.DataFrame, idata, checks: Checks, gated: bool = True) -
         "r_hat": {
             "value": max_r_hat,
             "threshold": checks.max_r_hat,
-            "passed": max_r_hat is None or max_r_hat <= checks.max_r_hat,
+            # not computable (a single chain) is not a pass
+            "passed": max_r_hat is not None and max_r_hat <= checks.max_r_hat,
         },
         "ess_bulk": {
             "value": min_bulk,

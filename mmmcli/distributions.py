@@ -160,6 +160,16 @@ class _HalfT:
     def support(self):
         return (0.0, INF)
 
+    def std(self):
+        nu, sigma = self._t.args[0], self._t.kwds.get("scale", self._t.args[-1])
+        if nu <= 2:
+            return INF
+        mean = float(self.mean())
+        return float(np.sqrt(sigma**2 * nu / (nu - 2) - mean**2))
+
+    def mean(self):
+        return float(self._t.expect(lambda x: abs(x)))
+
     def entropy(self):
         return float(self._t.entropy() - np.log(2))
 

@@ -27,5 +27,11 @@ class PriorError(UsageError):
     """A prior cannot be built (unknown family, bad parameters, unreachable bounds)."""
 
 
+class LockedError(MMMError):
+    """Another run of the same config is in progress (exit 75, 'try again later')."""
+
+    exit_code = 75
+
+
 class ModelError(UsageError):
     """The model cannot be evaluated at its initial point."""

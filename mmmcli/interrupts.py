@@ -20,6 +20,7 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.signum = signum
+        self.written = None  # the run folder, when the signal came after it was complete
 
     @property
     def exit_code(self) -> int:
@@ -27,6 +28,17 @@ class Interrupted(BaseException):
 
 
 _pending: int | None = None
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while the block runs; a signal that came is delivered at its end."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
 def check() -> None:
@@ -40,7 +52,7 @@ def check() -> None:
 
 
 @contextmanager
-def raise_on_signals(signums=(signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+def raise_on_signals(signums=SIGNALS) -> Iterator[None]:
     """Within the block, the given signals raise :class:`Interrupted` (and stay pending)."""
     global _pending
     _pending = None

@@ -199,10 +199,12 @@ class Media:
 def random_walk(name: str, base, sigma, n_fit: int, length, multiplicative: bool):
     """A coefficient that drifts: a zero-started Gaussian random walk around ``base``.
 
-    Non-centred: ``w = cumsum(sigma * z)``, ``z ~ Normal(0, 1)``, one step per period, centred
-    to mean zero over the fitted periods. Channel coefficients vary multiplicatively,
-    ``base * exp(w_t)``, so they stay positive and ``base`` (the user's prior or bounds) is their
-    geometric-mean level over the fitted periods; the intercept varies additively,
+    Steps are ``Normal(0, sigma)`` increments (the centred form: measured cleaner than the
+    non-centred ``cumsum(sigma * z)`` on informative weekly data, see README), one per period;
+    the walk is shifted to mean zero over the fitted periods. Channel coefficients vary
+    multiplicatively, ``base * exp(w_t)``, so they stay positive and ``base`` (the user's prior
+    or bounds) is their geometric-mean level over the fitted periods; the intercept varies
+    additively,
     ``base + w_t``. Periods after the fitted ones (a holdout) carry the last value forward.
     """
     steps = pm.Normal(f"{name}_grw_step", 0.0, sigma, shape=n_fit - 1)

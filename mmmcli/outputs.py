@@ -4,7 +4,6 @@ config. Where and how the folder itself appears is ``runs.py``'s job."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import sys
@@ -12,12 +11,12 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from .config import Config
 from .data import ModelData
+from .jsonsafe import clean_json
 from .priors import PriorSet
 from .runs import RunFolder
 from .transforms import ADSTOCKS, SATURATIONS
@@ -39,21 +38,6 @@ LIBRARIES = (
 
 def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def clean_json(obj):
-    """JSON-safe: numpy scalars to Python, NaN/inf to null."""
-    if isinstance(obj, dict):
-        return {str(k): clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean_json(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:

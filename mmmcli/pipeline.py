@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pymc as pm
+from pydantic import ValidationError
 from rich.console import Console
 
 from . import interrupts
@@ -19,7 +20,7 @@ from .config import Config, Sampler, load_config
 from .conflict import conflict_lines, prior_conflict
 from .data import ModelData, load_data
 from .diagnostics import describe, diagnose, posterior_summary
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 from .model import build_model
 from .outputs import (
     manifest,
@@ -32,7 +33,14 @@ from .outputs import (
 from .plots import write_plots
 from .priors import PriorSet, resolve_priors
 from .results import compute_results
-from .runs import RunFolder, RunLock, input_hashes, runs_folder, unchanged_run
+from .runs import (
+    RunFolder,
+    RunLock,
+    check_writable,
+    input_hashes,
+    runs_folder,
+    unchanged_run,
+)
 from .sample import run_sampler
 
 QUICK = {"chains": 2, "draws": 200, "tune": 200}
@@ -86,8 +94,15 @@ def effective_sampler(cfg: Config, *, quick: bool = False, **overrides) -> Sampl
     values = cfg.sampler.model_dump()
     if quick:
         values.update(QUICK)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Sampler.model_validate(values)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    try:
+        return Sampler.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        key = str(err["loc"][0]) if err["loc"] else ""
+        where = f"--{key}" if key in given else f"{cfg.source}: sampler.{key}"
+        raise ConfigError(f"{where}: {err['msg']}") from None
 
 
 def fit(
@@ -115,17 +130,18 @@ def fit(
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
     parent = runs_folder(cfg, out)
+    data, priors, calib = prepare(cfg)  # validates every input file before anything else
     inputs = input_hashes(cfg, {**overrides, "quick": quick or None}, __version__)
     if if_changed:
         found = unchanged_run(parent, inputs["fingerprint"])
         if found is not None:
             return _skipped(found, console)
 
-    data, priors, calib = prepare(cfg)
-    for warning in calib.warnings:
+    for warning in [*cfg.warnings(), *calib.warnings]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     model = build_model(cfg, data, priors, calib)
     check_initial_point(model)
+    check_writable(parent)
     timings["load"] = time.perf_counter() - t
     console.print(
         f"[bold]{cfg.name}[/]: {data.n_train} periods "
@@ -152,6 +168,7 @@ def fit(
         diag["status"] = status
 
         run = RunFolder(parent)
+        run_dir = None
         try:
             write_csv(run.path / "priors.csv", pd.DataFrame(priors.rows()))
             write_csv(run.path / "posterior_summary.csv", summary.reset_index())
@@ -177,8 +194,13 @@ def fit(
                 run.path / "manifest.json",
                 manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
             )
-            interrupts.check()
-            run_dir = run.commit(passed=status == "passed")
+            with interrupts.deferred():  # a complete run is either in place or not at all
+                interrupts.check()
+                run_dir = run.commit(passed=status == "passed")
+        except interrupts.Interrupted as exc:
+            exc.written = run_dir
+            run.discard()
+            raise
         except BaseException:
             run.discard()
             raise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .pipeline import effective_sampler, prepare
-from .runs import runs_folder
+from .runs import check_writable, runs_folder
 
 
 def check(
@@ -21,6 +21,7 @@ def check(
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
     data, priors, calib = prepare(cfg)
+    check_writable(runs_folder(cfg, out))
     channels = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
         channels.append(
@@ -73,7 +74,7 @@ def check(
             }
             for t in calib.tests
         ],
-        "warnings": calib.warnings,
+        "warnings": [*cfg.warnings(), *calib.warnings],
         "sampler": settings.model_dump(),
         "runs_folder": str(runs_folder(cfg, out)),
         "seconds": round(time.perf_counter() - t, 3),

@@ -9,7 +9,6 @@ observed series, and each channel's contribution, share of media and ROAS/CPA. A
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from .config import Config, load_config
 from .model import build_model
 from .outputs import write_csv, write_json
 from .pipeline import prepare
-from .runs import TIMESTAMP, runs_folder
+from .runs import RunFolder, runs_folder
 
 OUTSIDE_LIMIT = 0.2  # flag when the observed target leaves the 94% range on > 20% of periods
 
@@ -35,8 +34,6 @@ def prior_check(
     prob: float = 0.94,
 ) -> dict:
     """Sample the prior predictive, write the prior run folder, return the summary."""
-    from datetime import UTC, datetime
-
     cfg = config if isinstance(config, Config) else load_config(config)
     data, priors, calib = prepare(cfg)
     model = build_model(cfg, data, priors, calib)
@@ -87,24 +84,26 @@ def prior_check(
     share_outside = float(outside.mean())
     flag = share_outside > OUTSIDE_LIMIT
 
-    parent = runs_folder(cfg, out)
-    final = parent / f"prior-{datetime.now(UTC).strftime(TIMESTAMP)}"
-    tmp = parent / f".tmp-{final.name}-{os.getpid()}"
-    (tmp / "plots").mkdir(parents=True)
-    write_csv(tmp / "prior_predictive.csv", summary)
-    write_csv(tmp / "prior_predictive_target.csv", target)
-    _plot(cfg, target, prob, tmp / "plots" / "prior_predictive.png")
-    result = {
-        "command": "prior",
-        "status": "ok",
-        "run_dir": str(final),
-        "draws": draws,
-        "observed_outside_share": share_outside,
-        "flagged": flag,
-        "summary": summary.to_dict(orient="records"),
-    }
-    write_json(tmp / "prior.json", result)
-    os.replace(tmp, final)
+    run = RunFolder(runs_folder(cfg, out), prefix="prior-")
+    try:
+        (run.path / "plots").mkdir()
+        write_csv(run.path / "prior_predictive.csv", summary)
+        write_csv(run.path / "prior_predictive_target.csv", target)
+        _plot(cfg, target, prob, run.path / "plots" / "prior_predictive.png")
+        result = {
+            "command": "prior",
+            "status": "ok",
+            "run_dir": str(run.final),
+            "draws": draws,
+            "observed_outside_share": share_outside,
+            "flagged": flag,
+            "summary": summary.to_dict(orient="records"),
+        }
+        write_json(run.path / "prior.json", result)
+        run.commit(passed=False)
+    except BaseException:
+        run.discard()
+        raise
     return result
 
 

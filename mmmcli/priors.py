@@ -117,6 +117,12 @@ def solve_bounds(bounds: Bounds, domain: str = "real", key: str = "") -> tuple[s
             )
         params = _solve_two(fam, bounds, free)
     achieved = _mass(fam, params, bounds)
+    if abs(achieved - bounds.mass) > MASS_TOLERANCE and len(free) > 1:
+        raise PriorError(
+            f"{where}no {name} found with {bounds.mass:.0%} of its mass in "
+            f"[{bounds.lower:g}, {bounds.upper:g}] and equal tails (best: {achieved:.1%} with "
+            f"{_fmt_params(params)}); try LogNormal, or narrower bounds"
+        )
     if abs(achieved - bounds.mass) > MASS_TOLERANCE:
         best_params, best = _max_mass(fam, bounds, free)
         raise PriorError(
@@ -155,16 +161,59 @@ def _start(fam: Family, bounds: Bounds, free: list[str]) -> np.ndarray:
 
 
 def _solve_two(fam: Family, bounds: Bounds, free: list[str]) -> dict[str, float]:
-    tail = (1 - bounds.mass) / 2
+    """Equal tails: closed form for location-scale and log families, else least squares."""
+    lo, hi, tail = bounds.lower, bounds.upper, (1 - bounds.mass) / 2
+    exact = _closed_form(fam, lo, hi, bounds.mass)
+    if exact is not None:
+        return {**fam.solve_fixed, **exact}
 
     def residual(z):
         d = fam.frozen(_to_params(fam, free, z))
-        return [d.cdf(bounds.lower) - tail, d.cdf(bounds.upper) - (1 - tail)]
+        return [d.cdf(lo) - tail, d.cdf(hi) - (1 - tail)]
 
-    sol = optimize.least_squares(
-        residual, _start(fam, bounds, free), xtol=1e-14, ftol=1e-14, gtol=1e-14, method="lm"
-    )
-    return _to_params(fam, free, sol.x)
+    best = None
+    for start in _starts(fam, bounds, free):
+        sol = optimize.least_squares(residual, start, xtol=1e-14, ftol=1e-14, gtol=1e-14)
+        if best is None or sol.cost < best.cost:
+            best = sol
+        if best.cost < 1e-20:
+            break
+    return _to_params(fam, free, best.x)
+
+
+def _closed_form(fam: Family, lo: float, hi: float, mass: float) -> dict[str, float] | None:
+    from scipy import stats
+
+    q = (1 + mass) / 2
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    if fam.name == "Normal":
+        return {"mu": mid, "sigma": half / stats.norm.ppf(q)}
+    if fam.name == "LogNormal":
+        return {
+            "mu": (np.log(lo) + np.log(hi)) / 2,
+            "sigma": (np.log(hi) - np.log(lo)) / 2 / stats.norm.ppf(q),
+        }
+    if fam.name == "Laplace":
+        return {"mu": mid, "b": half / -np.log(1 - mass)}
+    if fam.name == "StudentT":
+        nu = fam.solve_fixed["nu"]
+        return {"mu": mid, "sigma": half / stats.t.ppf(q, nu)}
+    return None
+
+
+def _starts(fam: Family, bounds: Bounds, free: list[str]) -> list[np.ndarray]:
+    """Deterministic starting points: moments of the LogNormal with the same interval, etc."""
+    starts = [_start(fam, bounds, free)]
+    if fam.name == "Gamma" and bounds.lower > 0:
+        ln = _closed_form(FAMILIES["LogNormal"], bounds.lower, bounds.upper, bounds.mass)
+        m = np.exp(ln["mu"] + ln["sigma"] ** 2 / 2)
+        var = (np.exp(ln["sigma"] ** 2) - 1) * m**2
+        starts.insert(0, np.log([m**2 / var, m / var]))
+    if fam.name == "Beta":
+        mid = (bounds.lower + bounds.upper) / 2
+        for k in (4.0, 20.0, 100.0):
+            starts.append(np.log([mid * k, (1 - mid) * k]))
+    return starts
 
 
 def _solve_one(fam: Family, bounds: Bounds, name: str) -> dict[str, float]:
@@ -288,11 +337,11 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
             unit,
             "positive",
         )
-        if ch.coefficient is not None and ch.coefficient.time_varying is not None:
+        if cfg.varying(name) is not None:
             # multiplicative walk: the step is on the log scale (0.05 ~ 5% per week)
             add(
                 f"{name}_coef_grw_sigma",
-                ch.coefficient.time_varying.sigma,
+                cfg.varying(name).sigma,
                 f"channels.{name}.coefficient.time_varying.sigma",
                 {"dist": "Gamma", "alpha": 2.0, "beta": 2.0 / (0.05 * step)},
                 "log-coefficient per period",

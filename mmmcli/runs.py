@@ -18,24 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Config
-from .errors import MMMError
+from .errors import LockedError, UsageError
 
 TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
-
-
-class LockedError(MMMError):
-    """Another run of the same config is in progress (exit 75, 'try again later')."""
-
-    exit_code = 75
 
 
 class RunFolder:
     """A run folder under construction: write into ``.path``, then ``commit()`` it."""
 
-    def __init__(self, parent: Path):
+    def __init__(self, parent: Path, prefix: str = ""):
         self.started = datetime.now(UTC)
         self.parent = parent
-        self.final = parent / self.started.strftime(TIMESTAMP)
+        self.final = parent / (prefix + self.started.strftime(TIMESTAMP))
         self.path = parent / f".tmp-{self.final.name}-{os.getpid()}"
         self.path.mkdir(parents=True)
 
@@ -65,8 +59,13 @@ class RunLock:
         self._fh = None
 
     def __enter__(self) -> RunLock:
-        self.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        except OSError as exc:
+            raise UsageError(
+                f"{self.parent}: cannot write the runs folder: {exc.strerror}"
+            ) from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -110,6 +109,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def check_writable(parent: Path) -> None:
+    """Raise UsageError when the runs folder could not be created or written."""
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not writable)")
 
 
 def runs_folder(cfg: Config, out: Path | None) -> Path:

@@ -71,5 +71,5 @@ def scaffold(directory: Path) -> list[Path]:
         with resources.as_file(source / name) as path:
             shutil.copyfile(path, directory / "data" / name)
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in directory.resolve().name)
-    config.write_text(CONFIG.format(name=name or "mmm"), encoding="utf-8")
+    config.write_text(CONFIG.format(name=name.lstrip("_-") or "mmm"), encoding="utf-8")
     return targets

@@ -311,6 +311,8 @@ def test_fixed_method_holds_coefficient(uplift_fits):
     assert fixed.channels.set_index("channel").loc["a", "calibrated"] == "fixed"
     summary = pd.read_csv(fixed.run_dir / "posterior_summary.csv")
     assert "a_coef" not in set(summary["parameter"])  # not sampled, not gated
+    resolved = validate_config(yaml.safe_load((fixed.run_dir / "config.resolved.yaml").read_text()))
+    assert resolved.channels["a"].coefficient == pytest.approx(priors.loc["a_coef", "median"])
 
 
 @pytest.mark.slow

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from mmmcli.config import load_config
-from mmmcli.runs import LockedError, RunLock, input_hashes
+from mmmcli.errors import LockedError
+from mmmcli.runs import RunLock, input_hashes
 from tests.conftest import EXAMPLE, ROOT, SAMPLE, run_mmm, write_config
 
 
