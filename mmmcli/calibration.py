@@ -195,7 +195,7 @@ def _lift_tests(path, frame, source, cfg: Config, data: ModelData, warnings: lis
                     f"the data's spend is used"
                 )
         else:
-            delta = _spread(deltas[i], starts[i], ends[i], data) if deltas[i] else share * 0
+            delta = _spread(deltas[i], starts[i], ends[i], spend * share, data)
             if (spend - delta < -1e-9).any():
                 raise DataError(
                     f"{path}: line {line}: spend_delta {deltas[i]:g} exceeds the "
@@ -285,8 +285,15 @@ def _window_share(path, line, start, end, data: ModelData) -> np.ndarray:
     return overlap / length
 
 
-def _spread(total: float, start, end, data: ModelData) -> np.ndarray:
-    """``total`` spread over the window's days, summed per fitted period."""
+def _spread(total: float, start, end, in_window: np.ndarray, data: ModelData) -> np.ndarray:
+    """Per fitted period, the part of a test's spend change ``total``.
+
+    Extra spend (``total > 0``) is part of the observed spend, so it is shared in proportion to
+    the spend observed in the window (``in_window``: each period's spend times its share of
+    days in the window). A cut (``total < 0``) is spend that was not made, shared evenly by day.
+    """
+    if total > 0 and in_window.sum() > 0:
+        return total * in_window / in_window.sum()
     p_start, p_end = _period_edges(data)
     w_end = end + pd.Timedelta(days=1)
     lo = np.maximum(p_start.to_numpy(), start.to_datetime64())

@@ -267,10 +267,11 @@ def make_experiments(frame: pd.DataFrame, truth: dict, seed: int):
 
     * ``uplift_tv.csv``: tv's whole weekly contribution on 15 weeks (weeks 60-74), measured
       with an 8% standard error (``date, uplift, sigma``).
-    * ``lift_tests.csv``: three 4-week search heavy-ups (weeks 20, 70, 120). The extra spend,
-      30% of the window's lowest weekly spend per week, is part of the observed spend; the lift is
-      ``y(observed) - y(observed - spend_delta spread evenly over the window)``, summed from the
-      window's start to its end plus max_lag weeks, measured with a 10% standard error.
+    * ``lift_tests.csv``: three 4-week search heavy-ups (weeks 20, 70, 120) of 30% over the
+      planned spend; the extra spend is part of the observed spend (so it is 0.3/1.3 of each
+      week's observed spend, i.e. proportional to it); the lift is
+      ``y(observed) - y(observed - the extra spend)``, summed from the window's start to its
+      end plus max_lag weeks, measured with a 10% standard error.
 
     A separate random stream keeps ``weekly.csv`` unchanged.
     """
@@ -296,9 +297,10 @@ def make_experiments(frame: pd.DataFrame, truth: dict, seed: int):
     rows = []
     for start in (20, 70, 120):
         window = slice(start, start + 4)
-        delta = 4 * 0.3 * spend[window].min()  # spread evenly: never more than a week has
+        extra = spend[window] * 0.3 / 1.3  # 30% heavy-up: part of the observed spend
+        delta = extra.sum()
         counterfactual = spend.copy()
-        counterfactual[window] -= delta / 4
+        counterfactual[window] -= extra
         lift = (response(spend) - response(counterfactual))[start : start + 4 + MAX_LAG].sum()
         se = 0.1 * lift
         rows.append(

@@ -107,9 +107,10 @@ def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float =
     a_obs = a.copy()
     deltas = []
     for start, length, rel in tests:
-        # an experiment report gives the total change; the tool spreads it evenly over the days
+        # a report gives the total change; the tool shares extra spend in proportion to the
+        # observed spend and a cut evenly by day, so generate them that way
         window = a[start : start + length]
-        delta = np.full(length, rel * (window.min() if rel < 0 else window.mean()))
+        delta = rel * window if rel > 0 else np.full(length, rel * window.min())
         a_obs[start : start + length] += delta
         deltas.append(delta)
     assert (a_obs >= 0).all()

@@ -169,20 +169,24 @@ def test_cli_bad_calibration_exits_2_before_sampling(twins, tmp_path):
 # ---------------------------------------------------------------- model pieces (fast)
 
 
-def test_window_spreads_delta_by_day_overlap(twins, tmp_path):
+def test_spend_delta_is_shared_out_over_the_window(twins, tmp_path):
+    """A cut is shared evenly by day; extra spend in proportion to the observed spend."""
     # 10 days: Mon 2024-03-04 .. Wed 2024-03-13 -> 7 days in one week, 3 in the next
     name = _write(
         tmp_path,
         "lift.csv",
-        "channel,start,end,spend_delta,uplift,sigma\na,2024-03-04,2024-03-13,100,5,1\n",
+        "channel,start,end,spend_delta,uplift,sigma\n"
+        "a,2024-03-04,2024-03-13,-100,-5,1\n"
+        "a,2024-03-04,2024-03-13,100,5,1\n",
     )
     path = _with_calibration(twins["plain"], [{"path": name}])
-    cfg = load_config(path)
-    _, _, calib = prepare(cfg)
-    delta = calib.tests[0].delta
-    nz = np.flatnonzero(delta)
-    assert delta[nz].tolist() == pytest.approx([70.0, 30.0])
-    assert calib.tests[0].horizon.sum() == 2  # no adstock: window only
+    data, _, calib = prepare(load_config(path))
+    cut, extra = calib.tests
+    nz = np.flatnonzero(cut.delta)
+    assert cut.delta[nz].tolist() == pytest.approx([-70.0, -30.0])
+    spend = data.spend[nz, 0] * np.array([1.0, 3 / 7])
+    assert extra.delta[nz] == pytest.approx(100 * spend / spend.sum())
+    assert cut.horizon.sum() == 2  # no adstock: the window only
 
 
 def test_lift_effect_matches_independent_counterfactual(tmp_path):
