@@ -29,19 +29,26 @@ def write_plots(cfg: Config, results: Results, folder: Path) -> list[Path]:
     return paths
 
 
+def _band(ax, dates, low, mid, high, observed, color: str, labels: tuple[str, str, str]) -> None:
+    """A central line with its interval band, and the observed series on top."""
+    ax.fill_between(dates, low, high, color=color, alpha=0.25, label=labels[0])
+    ax.plot(dates, mid, color=color, lw=1.5, label=labels[1])
+    ax.plot(dates, observed, color="k", lw=1, marker=".", ms=3, label=labels[2])
+
+
 def _fit(cfg: Config, fit: pd.DataFrame, path: Path) -> Path:
     dates = pd.to_datetime(fit["date"])
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    ax.fill_between(
+    _band(
+        ax,
         dates,
         fit["hdi_low"],
+        fit["mean"],
         fit["hdi_high"],
-        color="C0",
-        alpha=0.25,
-        label=f"{cfg.hdi_prob:.0%} HDI of the mean",
+        fit["actual"],
+        "C0",
+        (f"{cfg.hdi_prob:.0%} HDI of the mean", "model mean", "actual"),
     )
-    ax.plot(dates, fit["mean"], color="C0", lw=1.5, label="model mean")
-    ax.plot(dates, fit["actual"], color="k", lw=1, marker=".", ms=3, label="actual")
     if fit["holdout"].any():
         start = dates[fit["holdout"].to_numpy()].min()
         ax.axvspan(start, dates.max(), color="grey", alpha=0.15, label="holdout")
@@ -121,4 +128,25 @@ def _coefficients(cfg: Config, table: pd.DataFrame, path: Path) -> Path:
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    return path
+
+
+def prior_predictive_plot(cfg: Config, target: pd.DataFrame, prob: float, path: Path) -> Path:
+    """The target's prior predictive range per period against the observed series."""
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    _band(
+        ax,
+        pd.to_datetime(target["date"]),
+        target["low"],
+        target["median"],
+        target["high"],
+        target["observed"],
+        "C1",
+        (f"prior predictive {prob:.0%} range", "prior predictive median", "observed"),
+    )
+    ax.set_title(f"{cfg.name}: what the priors imply for {cfg.target.column}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path

@@ -20,6 +20,7 @@ from .config import Config, load_config
 from .model import build_model
 from .outputs import write_csv, write_json
 from .pipeline import prepare
+from .plots import prior_predictive_plot
 from .runs import RunFolder, runs_folder
 
 OUTSIDE_LIMIT = 0.2  # flag when the observed target leaves the 94% range on > 20% of periods
@@ -89,7 +90,7 @@ def prior_check(
         (run.path / "plots").mkdir()
         write_csv(run.path / "prior_predictive.csv", summary)
         write_csv(run.path / "prior_predictive_target.csv", target)
-        _plot(cfg, target, prob, run.path / "plots" / "prior_predictive.png")
+        prior_predictive_plot(cfg, target, prob, run.path / "plots" / "prior_predictive.png")
         result = {
             "command": "prior",
             "status": "ok",
@@ -146,28 +147,3 @@ def channel_summary(cfg: Config, data, media: np.ndarray, tail: float) -> pd.Dat
 
 def _draws(da) -> np.ndarray:
     return np.asarray(da.stack(sample=("chain", "draw")).transpose("sample", ...).values)
-
-
-def _plot(cfg: Config, target: pd.DataFrame, prob: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    dates = pd.to_datetime(target["date"])
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    ax.fill_between(
-        dates,
-        target["low"],
-        target["high"],
-        alpha=0.25,
-        color="C1",
-        label=f"prior predictive {prob:.0%} range",
-    )
-    ax.plot(dates, target["median"], color="C1", lw=1, label="prior predictive median")
-    ax.plot(dates, target["observed"], color="k", lw=1, label="observed")
-    ax.set_title(f"{cfg.name}: what the priors imply for {cfg.target.column}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
