@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+
+from tests.synthetic import write_config
 
 WEEKS = 104
 START = "2024-01-01"  # a Monday
@@ -40,22 +41,14 @@ def logistic(x: np.ndarray, lam: float) -> np.ndarray:
 
 
 def _config(folder: Path, name: str, channels: dict, calibration: list | None) -> Path:
-    cfg = {
-        "name": name,
-        "data": {"path": "data.csv"},
-        "target": {"column": "y", "kind": "conversions"},
-        "channels": channels,
-        "seasonality": {"yearly_fourier_order": 0},
-        "trend": "none",
-        "sampler": {"chains": 4, "draws": 500, "tune": 700, "seed": 11},
-        "checks": {"min_ess_bulk": 200},
-        "output": {"dir": "runs"},
-    }
-    if calibration:
-        cfg["calibration"] = calibration
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return path
+    return write_config(
+        folder,
+        name,
+        channels,
+        {"chains": 4, "draws": 500, "tune": 700, "seed": 11},
+        checks={"min_ess_bulk": 200},
+        calibration=calibration,
+    )
 
 
 def uplift_twins(folder: Path, seed: int = 1) -> dict:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+
+from tests.synthetic import write_config
 
 WEEKS = 104
 
@@ -49,19 +50,7 @@ def rising_channel(folder: Path, seed: int = 3) -> dict:
             if varying and k == "a":
                 ch["coefficient"]["time_varying"] = {"type": "grw"}
             channels[k] = ch
-        cfg = {
-            "name": name,
-            "data": {"path": "data.csv"},
-            "target": {"column": "y", "kind": "conversions"},
-            "channels": channels,
-            "seasonality": {"yearly_fourier_order": 0},
-            "trend": "none",
-            "sampler": {"seed": 5},
-            "output": {"dir": "runs"},
-        }
-        path = folder / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-        return path
+        return write_config(folder, name, channels, {"seed": 5})
 
     return {
         "weekly": contrib,
