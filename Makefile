@@ -2,6 +2,7 @@
 #   make demo   create .venv, install, fit the bundled sample config
 #   make test   create .venv with dev extras, lint, run the whole test suite
 #   make data   regenerate sample_data/ from its script
+#   make bench  mmm vs pymc-marketing (own venv), refit compile, scaling: see docs/performance.md
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -46,5 +47,12 @@ data: $(STAMP)
 	$(BIN)/python sample_data/generate.py
 	cp sample_data/weekly.csv sample_data/uplift_tv.csv sample_data/lift_tests.csv mmmcli/sample/
 
+# ROUNDS alternating rounds per tool (medians); pymc-marketing goes into bench/.venv-pmm.
+ROUNDS ?= 3
+bench: $(STAMP)
+	$(BIN)/python bench/run.py compare --rounds $(ROUNDS)
+	$(BIN)/python bench/run.py refit
+	$(BIN)/python bench/run.py scaling
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info bench/out

@@ -39,7 +39,7 @@ def compute_results(
 ) -> Results:
     """Evaluate the model's components for every posterior draw and summarise them."""
     calib = calib or Calibration()
-    draws = component_draws(model, data, idata, calib)
+    draws = component_draws(cfg, model, data, idata, calib)
     prob = cfg.hdi_prob
     n = data.n_train
     dates = data.dates[:n]
@@ -227,11 +227,11 @@ def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], p
 
 
 def component_draws(
-    model: pm.Model, data: ModelData, idata, calib: Calibration
+    cfg: Config, model: pm.Model, data: ModelData, idata, calib: Calibration
 ) -> dict[str, np.ndarray]:
     """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
     if data.n > data.n_train:
-        values = data_values(data, calib, data.n)
+        values = data_values(cfg, data, calib, data.n)
         values = {k: v for k, v in values.items() if k in model.named_vars}
         pm.set_data(values, model=model, coords={"date": data.dates})
     names = [c for c in COMPONENTS if c in model.named_vars]

@@ -34,6 +34,7 @@ class SampleResult:
     sample_seconds: float
     gradient_evals: int | None = None
     settings: dict = field(default_factory=dict)
+    compile_cache: str | None = None  # nutpie: "hit", "stored" or "off"
 
 
 def free_names(model: pm.Model) -> list[str]:
@@ -73,13 +74,15 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
+    from .compile import compile_for_nutpie
+
     t0 = time.perf_counter()
     with (
         console.status("Compiling the model (nutpie, numba)…", spinner="dots")
         if progress
         else _null()
     ):
-        compiled = nutpie.compile_pymc_model(model, var_names=free_names(model))
+        compiled = compile_for_nutpie(model, free_names(model))
     interrupts.check()
     t1 = time.perf_counter()
     total = settings.chains * (settings.tune + settings.draws)
@@ -95,7 +98,7 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
             bar.update(task, completed=done, info=f"{phase}, {div} divergences")
 
         idata = nutpie.sample(
-            compiled,
+            compiled.model,
             draws=settings.draws,
             tune=settings.tune,
             chains=settings.chains,
@@ -110,7 +113,9 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
         bar.update(task, completed=total)
     t2 = time.perf_counter()
     patch_nutpie_idata(idata, model, t2 - t1)
-    return SampleResult(idata, "nutpie", t1 - t0, t2 - t1, state["evals"] or None)
+    result = SampleResult(idata, "nutpie", t1 - t0, t2 - t1, state["evals"] or None)
+    result.compile_cache = "hit" if compiled.cached else ("stored" if compiled.cacheable else "off")
+    return result
 
 
 def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progress: bool):

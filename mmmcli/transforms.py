@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pytensor.tensor as pt
 
 # ---------------------------------------------------------------- pure tensor functions
@@ -38,19 +39,30 @@ def weibull_weights(shape, scale, max_lag: int):
     return w / w.sum()
 
 
-def convolve(x, weights, max_lag: int):
-    """Carry-over of every column at once: ``out[t, c] = sum_l weights[c, l] * x[t - l, c]``.
+def lag_stack(x, max_lag: int) -> np.ndarray:
+    """Lagged copies of every column: ``out[t, c, l] = x[t - l, c]`` (zero before the first row).
 
-    ``x`` is (periods, channels); ``weights`` is (channels, max_lag + 1). Periods before the
-    first row count as zero spend.
+    Built once from the data, so the model's adstock is one multiply-and-sum per evaluation
+    instead of shifting the spend inside the graph.
     """
-    x = pt.as_tensor_variable(x)
-    weights = pt.as_tensor_variable(weights)
+    x = np.asarray(x, dtype=float)
     n = x.shape[0]
-    padded = pt.concatenate([pt.zeros((max_lag, x.shape[1]), dtype=x.dtype), x], axis=0)
-    # shifted[l] is x delayed by l periods
-    shifted = pt.stack([padded[max_lag - lag : max_lag - lag + n] for lag in range(max_lag + 1)])
-    return pt.einsum("ltc,cl->tc", shifted, weights)
+    padded = np.concatenate([np.zeros((max_lag, *x.shape[1:])), x], axis=0)
+    return np.stack([padded[max_lag - lag : max_lag - lag + n] for lag in range(max_lag + 1)], -1)
+
+
+def adstock(lagged, weights):
+    """Carry-over of every column at once: ``out[t, c] = sum_l weights[c, l] * lagged[t, c, l]``.
+
+    ``lagged`` is (periods, channels, max_lag + 1) from ``lag_stack``; ``weights`` is
+    (channels, max_lag + 1).
+    """
+    return (pt.as_tensor_variable(lagged) * pt.as_tensor_variable(weights)).sum(axis=-1)
+
+
+def convolve(x, weights, max_lag: int):
+    """Adstock of a (periods, channels) spend array: ``adstock(lag_stack(x, max_lag), weights)``."""
+    return adstock(lag_stack(x, max_lag), weights)
 
 
 def logistic(x, lam):

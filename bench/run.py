@@ -1,0 +1,333 @@
+"""mmm against pymc-marketing on one standard dataset, side by side (``make bench``).
+
+    python bench/run.py compare [--rounds 3]      # mmm vs pymc-marketing's three engines
+    python bench/run.py refit                     # compile time of a cron refit, cold cache
+    python bench/run.py scaling                   # mmm wall time and memory, weeks x channels
+
+Every fit is a separate process (4 chains x 1000 tune x 1000 draws); wall time and peak
+memory (max RSS) are measured from outside it. ``compare`` first runs each tool once untimed
+so compile caches are warm, then alternates the tools round by round (A B C D A B C D ...)
+and reports medians. pymc-marketing 1.3 pins ``pymc<6.4``, so it is installed into its own
+virtualenv (``bench/.venv-pmm``), never into mmm's. Results go to ``bench/out/*.json`` and a
+markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+PMM_VENV = HERE / ".venv-pmm"
+PMM_PACKAGES = ["pymc-marketing==1.3.0", "numpyro", "nutpie"]
+ENGINES = ("pymc", "nutpie", "numpyro")
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def run(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run one process; its wall seconds, peak RSS (MiB), exit code and last stdout line."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode not in (0, 3):  # 3: mmm's convergence gate failed, still a result
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{stderr[-3000:]}")
+    return {
+        "wall_s": wall,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "exit": proc.returncode,
+        "output": _json(stdout),
+    }
+
+
+def _json(stdout: str) -> dict:
+    """The JSON document a tool printed: the whole output (mmm --json) or its last line."""
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        lines = [line for line in stdout.splitlines() if line.strip()]
+        return json.loads(lines[-1]) if lines else {}
+
+
+# ---------------------------------------------------------------- the tools
+
+
+def dataset(folder: Path, weeks: int = 156, channels: int = 4) -> Path:
+    """Generate the standard dataset into ``folder`` (deterministic) and return its config."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "dataset.py"),
+            str(folder),
+            "--weeks",
+            str(weeks),
+            "--channels",
+            str(channels),
+        ],
+        check=True,
+    )
+    return folder / "bench.yaml"
+
+
+def mmm_fit(config: Path, env: dict | None = None) -> dict:
+    mmm = Path(sys.executable).parent / "mmm"
+    result = run([str(mmm), "fit", str(config), "--json", "--quiet"], env=env)
+    out = result["output"]
+    phases = out["timings_seconds"]
+    diag = out["diagnostics"]
+    return {
+        "tool": "mmm",
+        "wall_s": result["wall_s"],
+        "import_s": result["wall_s"] - sum(phases.values()),  # start-up and imports
+        "compile_s": phases["compile"],
+        "sample_s": phases["sample"],
+        "load_s": phases["load"],
+        "write_s": phases["write"],
+        "min_ess_bulk": diag["min_ess_bulk"],
+        "max_r_hat": diag["max_r_hat"],
+        "divergences": diag["divergences"],
+        "gradient_evals": diag["gradient_evaluations"],
+        "peak_mib": result["peak_mib"],
+    }
+
+
+def ensure_pmm_venv() -> Path:
+    python = PMM_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing {' '.join(PMM_PACKAGES)} into {PMM_VENV} ...", file=sys.stderr)
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(PMM_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PMM_PACKAGES], check=True)
+    return python
+
+
+def pmm_fit(python: Path, folder: Path, engine: str) -> dict:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = run([str(python), str(HERE / "pmm_fit.py"), str(folder), engine], env=env)
+    out = result["output"]
+    return {
+        "tool": f"pymc-marketing/{engine}",
+        "wall_s": result["wall_s"],
+        "import_s": out["import_s"],
+        "compile_s": out["compile_s"],
+        "sample_s": out["sample_s"],
+        "min_ess_bulk": out["min_ess_bulk"],
+        "max_r_hat": out["max_r_hat"],
+        "divergences": out["divergences"],
+        "peak_mib": result["peak_mib"],
+    }
+
+
+def seconds_per_eval(config: Path) -> float:
+    cmd = [sys.executable, str(HERE / "eval_time.py"), str(config)]
+    return run(cmd)["output"]["seconds_per_eval"]
+
+
+# ---------------------------------------------------------------- the three studies
+
+
+def compare(rounds: int, engines: tuple[str, ...]) -> dict:
+    folder = OUT / "data"
+    config = dataset(folder)
+    python = ensure_pmm_venv()
+    tools = {"mmm": lambda: mmm_fit(config)}
+    for engine in engines:
+        tools[f"pymc-marketing/{engine}"] = lambda e=engine: pmm_fit(python, folder, e)
+    for name, fit in tools.items():  # warm every compile cache first; not reported
+        print(f"warm-up: {name}", file=sys.stderr)
+        fit()
+    runs: dict[str, list[dict]] = {name: [] for name in tools}
+    for r in range(rounds):
+        for name, fit in tools.items():
+            runs[name].append(fit())
+            row = runs[name][-1]
+            print(f"round {r + 1}: {name} {row['wall_s']:.1f} s", file=sys.stderr)
+    medians = {name: _medians(rows) for name, rows in runs.items()}
+    per_eval = statistics.median(seconds_per_eval(config) for _ in range(3))
+    mmm = medians["mmm"]
+    floor = mmm["gradient_evals"] * per_eval / min(4, CORES)
+    report = {
+        "rounds": rounds,
+        "cores": CORES,
+        "medians": medians,
+        "runs": runs,
+        "floor": {
+            "gradient_evals": mmm["gradient_evals"],
+            "seconds_per_eval": per_eval,
+            "cores": min(4, CORES),
+            "floor_s": floor,
+            "sample_s": mmm["sample_s"],
+            "ratio": mmm["sample_s"] / floor,
+        },
+        "ratios": {
+            name: mmm["wall_s"] / row["wall_s"] for name, row in medians.items() if name != "mmm"
+        },
+    }
+    report["targets"] = _targets(report)
+    _save("compare", report)
+    print(_compare_table(report))
+    return report
+
+
+def refit() -> dict:
+    """Compile seconds of a first fit and of a refit with 4 new weeks, same empty cache."""
+    cache = Path(tempfile.mkdtemp(prefix="mmm-bench-cache-"))
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}"}
+    try:
+        first, second = OUT / "refit-week1", OUT / "refit-week2"
+        dataset(second, weeks=160)
+        dataset(first, weeks=160)
+        rows = (first / "bench.csv").read_text().splitlines()
+        (first / "bench.csv").write_text("\n".join(rows[:-4]) + "\n")  # 156 weeks, then 160
+        week1 = mmm_fit(first / "bench.yaml", env)
+        week2 = mmm_fit(second / "bench.yaml", env)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    report = {
+        "first_compile_s": week1["compile_s"],
+        "refit_compile_s": week2["compile_s"],
+        "ratio": week2["compile_s"] / week1["compile_s"],
+        "first": week1,
+        "refit": week2,
+    }
+    _save("refit", report)
+    print(
+        f"| fit | weeks | compile s | wall s |\n|---|---:|---:|---:|\n"
+        f"| first (empty cache) | 156 | {week1['compile_s']:.1f} | {week1['wall_s']:.1f} |\n"
+        f"| refit (4 new weeks) | 160 | {week2['compile_s']:.1f} | {week2['wall_s']:.1f} |\n\n"
+        f"refit / first compile: {report['ratio']:.3f}"
+    )
+    return report
+
+
+def scaling(weeks: tuple[int, ...], channels: tuple[int, ...]) -> dict:
+    rows = []
+    for n_weeks in weeks:
+        for n_channels in channels:
+            config = dataset(OUT / f"scaling-{n_weeks}w-{n_channels}c", n_weeks, n_channels)
+            cold = mmm_fit(config)  # compiles this structure's callbacks
+            warm = mmm_fit(config)
+            rows.append({"weeks": n_weeks, "channels": n_channels, "first": cold, **warm})
+            print(f"{n_weeks} w x {n_channels} ch: {warm['wall_s']:.1f} s", file=sys.stderr)
+    _save("scaling", {"rows": rows})
+    lines = [
+        "| weeks | channels | wall s | compile s | sampling s | peak MiB | min ESS | max r_hat "
+        "| div | first fit wall s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['weeks']} | {r['channels']} | {r['wall_s']:.1f} | {r['compile_s']:.1f} | "
+            f"{r['sample_s']:.1f} | {r['peak_mib']:.0f} | {r['min_ess_bulk']:.0f} | "
+            f"{r['max_r_hat']:.3f} | {r['divergences']} | {r['first']['wall_s']:.1f} |"
+        )
+    print("\n".join(lines))
+    return {"rows": rows}
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _medians(rows: list[dict]) -> dict:
+    out = {"tool": rows[0]["tool"]}
+    for key, value in rows[0].items():
+        if isinstance(value, (int, float)):
+            out[key] = statistics.median(r[key] for r in rows)
+    out["divergences_max"] = max(r["divergences"] for r in rows)
+    out["ess_per_s"] = out["min_ess_bulk"] / out["wall_s"]
+    return out
+
+
+def _targets(report: dict) -> dict:
+    med = report["medians"]
+    mmm = med["mmm"]
+    checks = {}
+    if "pymc-marketing/pymc" in med:
+        checks["wall <= 1/3 of pymc NUTS"] = (
+            mmm["wall_s"] <= med["pymc-marketing/pymc"]["wall_s"] / 3
+        )
+    fast = [
+        med[k]["wall_s"] for k in ("pymc-marketing/nutpie", "pymc-marketing/numpyro") if k in med
+    ]
+    if fast:
+        checks["wall <= 2/3 of fastest engine"] = mmm["wall_s"] <= 2 * min(fast) / 3
+    runs = report["runs"]["mmm"]
+    checks["max r_hat <= 1.01 (every run)"] = all(r["max_r_hat"] <= 1.01 for r in runs)
+    checks["min ESS bulk >= 400 (every run)"] = all(r["min_ess_bulk"] >= 400 for r in runs)
+    checks["no divergences (every run)"] = all(r["divergences"] == 0 for r in runs)
+    checks["sampling within 2x of floor"] = report["floor"]["ratio"] <= 2
+    return checks
+
+
+def _compare_table(report: dict) -> str:
+    lines = [
+        f"medians of {report['rounds']} alternating rounds, {report['cores']} cores, "
+        f"4 chains x 1000 tune x 1000 draws, warm compile caches",
+        "",
+        "| tool | wall s | import s | compile s | sampling s | min ESS | max r_hat | div | "
+        "ESS/s | peak MiB | mmm / tool |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in report["medians"].items():
+        ratio = report["ratios"].get(name)
+        lines.append(
+            f"| {name} | {m['wall_s']:.1f} | {m['import_s']:.1f} | {m['compile_s']:.1f} | "
+            f"{m['sample_s']:.1f} | {m['min_ess_bulk']:.0f} | {m['max_r_hat']:.3f} | "
+            f"{m['divergences_max']} | {m['ess_per_s']:.0f} | {m['peak_mib']:.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}'} |"
+        )
+    f = report["floor"]
+    lines += [
+        "",
+        f"floor: {f['gradient_evals']:.0f} gradient evaluations x {f['seconds_per_eval'] * 1e6:.1f}"
+        f" us / {f['cores']} cores = {f['floor_s']:.1f} s; sampling took {f['sample_s']:.1f} s "
+        f"(ratio {f['ratio']:.2f})",
+        "",
+        *[f"- [{'x' if ok else ' '}] {name}" for name, ok in report["targets"].items()],
+    ]
+    return "\n".join(lines)
+
+
+def _save(name: str, report: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(report, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="study", required=True)
+    p = sub.add_parser("compare")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--engines", default=",".join(ENGINES))
+    sub.add_parser("refit")
+    p = sub.add_parser("scaling")
+    p.add_argument("--weeks", default="52,156,520")
+    p.add_argument("--channels", default="4,8,16")
+    args = parser.parse_args()
+    if args.study == "compare":
+        compare(args.rounds, tuple(e for e in args.engines.split(",") if e))
+    elif args.study == "refit":
+        refit()
+    else:
+        scaling(
+            tuple(int(w) for w in args.weeks.split(",")),
+            tuple(int(c) for c in args.channels.split(",")),
+        )
+
+
+if __name__ == "__main__":
+    main()
