@@ -229,27 +229,61 @@ def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], p
 def component_draws(
     cfg: Config, model: pm.Model, data: ModelData, idata, calib: Calibration
 ) -> dict[str, np.ndarray]:
-    """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
+    """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series.
+
+    The components' graph is vectorised over draws (one batched evaluation per chunk of draws)
+    instead of being called once per draw.
+    """
     if data.n > data.n_train:
         values = data_values(cfg, data, calib, data.n)
         values = {k: v for k, v in values.items() if k in model.named_vars}
         pm.set_data(values, model=model, coords={"date": data.dates})
     names = [c for c in COMPONENTS if c in model.named_vars]
     names += [n for n in model.named_vars if n.endswith(PATH_SUFFIX) and n not in names]
+    post = idata.posterior
+    free = [rv for rv in model.free_RVs if rv.name in post]
+    samples = {
+        rv.name: np.asarray(post[rv.name].stack(sample=("chain", "draw")).transpose("sample", ...))
+        for rv in free
+    }
+    evaluate = _batched_function(model, free, names)
+    total = next(iter(samples.values())).shape[0] if samples else 1
+    chunk = max(1, CHUNK_ELEMENTS // max(1, _elements_per_draw(model, names)))
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for lo in range(0, total, chunk):
+        batch = [samples[rv.name][lo : lo + chunk] for rv in free]
+        n_draws = min(chunk, total - lo)
+        for name, value in zip(names, evaluate(*batch), strict=True):
+            value = np.asarray(value)
+            if value.ndim == 0 or value.shape[0] != n_draws:  # does not depend on any draw
+                value = np.broadcast_to(value, (n_draws, *value.shape))
+            pieces[name].append(value)
+    return {name: np.concatenate(parts, axis=0) for name, parts in pieces.items()}
+
+
+# Largest number of float64 elements one batched evaluation may create per output (~16 MB).
+CHUNK_ELEMENTS = 2_000_000
+
+
+def _batched_function(model: pm.Model, free: list, names: list[str]):
+    """A compiled function from draws of the free variables (leading draw axis) to components."""
+    import pytensor
+    from pytensor.graph.replace import vectorize_graph
+
+    batched = {rv: rv.type.clone(shape=(None, *rv.type.shape))(rv.name) for rv in free}
+    outputs = vectorize_graph([model[name] for name in names], replace=batched)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = pm.compute_deterministics(
-            idata.posterior.to_dataset(),
-            var_names=names,
-            model=model,
-            progressbar=False,
-            compile_kwargs={"mode": "FAST_COMPILE"},  # evaluated once per draw: skip numba
+        return pytensor.function(
+            [batched[rv] for rv in free], outputs, mode="FAST_COMPILE", on_unused_input="ignore"
         )
-    out = {}
-    for name in names:
-        arr = ds[name].stack(sample=("chain", "draw")).transpose("sample", ...)
-        out[name] = np.asarray(arr.values)
-    return out
+
+
+def _elements_per_draw(model: pm.Model, names: list[str]) -> int:
+    """Largest intermediate per draw: periods x channels x lags, at least the outputs' size."""
+    sizes = {dim: int(length.eval()) for dim, length in model.dim_lengths.items()}
+    widest = sizes.get("date", 1) * max(1, sizes.get("channel", 1)) * max(1, sizes.get("lag", 1))
+    return max(widest, 1)
 
 
 def _param_draws(idata, name: str, model: pm.Model) -> np.ndarray:
