@@ -160,6 +160,7 @@ def fit(
         summary = posterior_summary(sampled.idata, cfg.hdi_prob)
         diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
         diag["gradient_evaluations"] = sampled.gradient_evals
+        diag["compile_cache"] = sampled.compile_cache
         results = compute_results(cfg, data, model, sampled.idata, calib)
         if quick:
             status, code = "unchecked", 0
