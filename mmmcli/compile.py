@@ -177,10 +177,13 @@ def _source(kind: str, arrays: list[tuple[int, int]], n_slots: int) -> str:
 def _callback(kind: str, function, arrays: list[tuple[int, int]], n_slots: int, as_pointer):
     """Numba C callback for a compiled PyTensor function; (callback, cache hit, cache key)."""
     import numba
+    from pytensor import config
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
     graph = function.vm.jit_fn
     graph_key = CACHED_SRC_FUNCTIONS.get(getattr(graph, "py_func", None))
+    if not config.numba__cache:  # PYTENSOR_FLAGS=numba__cache=False: nothing on disk
+        graph_key = None
     src = _source(kind, arrays, n_slots)
     key = None
     if graph_key is not None:
