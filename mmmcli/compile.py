@@ -33,8 +33,17 @@ class Compiled:
 
     model: object  # nutpie CompiledModel
     cached: bool  # both callbacks were loaded from the disk cache
-    cacheable: bool  # PyTensor gave a cache key, so the code was (or will be) stored
     keys: tuple[str | None, ...] = ()  # the callbacks' cache keys (same structure, same keys)
+
+    @property
+    def cacheable(self) -> bool:
+        """PyTensor gave every callback a cache key, so the code was (or will be) stored."""
+        return bool(self.keys) and all(key is not None for key in self.keys)
+
+    @property
+    def cache_status(self) -> str:
+        """Cache status: "hit" (loaded from disk), "stored" (compiled, saved) or "off"."""
+        return "hit" if self.cached else ("stored" if self.cacheable else "off")
 
 
 def compile_for_nutpie(model: pm.Model, var_names: list[str]) -> Compiled:
@@ -49,7 +58,7 @@ def compile_for_nutpie(model: pm.Model, var_names: list[str]) -> Compiled:
     except ImportError:  # a nutpie we were not written against: its own (uncached) path
         import nutpie
 
-        return Compiled(nutpie.compile_pymc_model(model, var_names=var_names), False, False)
+        return Compiled(nutpie.compile_pymc_model(model, var_names=var_names), False)
     return _compile(model, var_names, internals)
 
 
@@ -102,7 +111,7 @@ def _compile(model: pm.Model, var_names: list[str], internals) -> Compiled:
     )
     hits = [hit for _, hit, _ in callbacks.values()]
     keys = tuple(key for _, _, key in callbacks.values())
-    return Compiled(compiled, all(hits), all(k is not None for k in keys), keys)
+    return Compiled(compiled, all(hits), keys)
 
 
 def _mode():

@@ -248,7 +248,7 @@ def component_draws(
     }
     evaluate = _batched_function(model, free, names)
     total = next(iter(samples.values())).shape[0] if samples else 1
-    chunk = max(1, CHUNK_ELEMENTS // max(1, _elements_per_draw(model, names)))
+    chunk = max(1, CHUNK_ELEMENTS // _elements_per_draw(model))
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for lo in range(0, total, chunk):
         batch = [samples[rv.name][lo : lo + chunk] for rv in free]
@@ -279,11 +279,10 @@ def _batched_function(model: pm.Model, free: list, names: list[str]):
         )
 
 
-def _elements_per_draw(model: pm.Model, names: list[str]) -> int:
-    """Largest intermediate per draw: periods x channels x lags, at least the outputs' size."""
+def _elements_per_draw(model: pm.Model) -> int:
+    """The largest intermediate per draw: periods x channels x lags (the adstock product)."""
     sizes = {dim: int(length.eval()) for dim, length in model.dim_lengths.items()}
-    widest = sizes.get("date", 1) * max(1, sizes.get("channel", 1)) * max(1, sizes.get("lag", 1))
-    return max(widest, 1)
+    return max(1, sizes.get("date", 1) * sizes.get("channel", 1) * sizes.get("lag", 1))
 
 
 def _param_draws(idata, name: str, model: pm.Model) -> np.ndarray:

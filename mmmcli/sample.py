@@ -113,9 +113,10 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
         bar.update(task, completed=total)
     t2 = time.perf_counter()
     patch_nutpie_idata(idata, model, t2 - t1)
-    result = SampleResult(idata, "nutpie", t1 - t0, t2 - t1, state["evals"] or None)
-    result.compile_cache = "hit" if compiled.cached else ("stored" if compiled.cacheable else "off")
-    return result
+    evals = state["evals"] or None
+    return SampleResult(
+        idata, "nutpie", t1 - t0, t2 - t1, evals, compile_cache=compiled.cache_status
+    )
 
 
 def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progress: bool):
