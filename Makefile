@@ -1,7 +1,7 @@
 # mmm: set up a virtualenv with a Python >= 3.12 and run the tool or its tests.
 #   make demo   create .venv, install, fit the bundled sample config
 #   make test   create .venv with dev extras, lint, run the whole test suite
-#   make data   regenerate sample_data/ from its script
+#   make data   regenerate the bundled sample data (mmmcli/samples/) with mmmsim
 #   make bench  mmm vs pymc-marketing (own venv), refit compile, scaling: see docs/performance.md
 SHELL := /bin/bash
 VENV := .venv
@@ -44,8 +44,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 data: $(STAMP)
-	$(BIN)/python sample_data/generate.py
-	cp sample_data/weekly.csv sample_data/uplift_tv.csv sample_data/lift_tests.csv mmmcli/sample/
+	$(BIN)/python -m mmmsim.sample
 
 # ROUNDS alternating rounds per tool (medians); pymc-marketing goes into bench/.venv-pmm.
 ROUNDS ?= 3

@@ -1,8 +1,8 @@
 """Time one logp+gradient evaluation of an mmm config's model, as the sampler calls it.
 
 ``python bench/eval_time.py CONFIG`` compiles the model exactly as ``mmm fit`` does (nutpie
-callbacks from mmmcli.compile), then calls the compiled C callback at the initial point in a
-tight loop on one core and prints JSON: the median over repeats of the seconds per call.
+callbacks from mmmcli.sampling.compile), then calls the compiled C callback at the initial point
+in a tight loop on one core and prints JSON: the median over repeats of the seconds per call.
 The cost of the ctypes call itself (timed on an empty callback with the same signature) is
 subtracted. The sampler's floor is (gradient evaluations) x (this time) / (cores used).
 """
@@ -19,10 +19,10 @@ import numpy as np
 
 
 def seconds_per_eval(config: str, number: int = 5000, repeats: int = 7) -> float:
-    from mmmcli.compile import compile_for_nutpie
-    from mmmcli.config import load_config
-    from mmmcli.model import build_model
-    from mmmcli.pipeline import prepare
+    from mmmcli.model.build import build_model
+    from mmmcli.sampling.compile import compile_for_nutpie
+    from mmmcli.spec.config import load_config
+    from mmmcli.workflows.prepare import prepare
 
     cfg = load_config(config)
     data, priors, calib = prepare(cfg)

@@ -71,7 +71,8 @@ def dataset(folder: Path, weeks: int = 156, channels: int = 4) -> Path:
     subprocess.run(
         [
             sys.executable,
-            str(HERE / "dataset.py"),
+            "-m",
+            "mmmsim.bench",
             str(folder),
             "--weeks",
             str(weeks),
@@ -79,6 +80,7 @@ def dataset(folder: Path, weeks: int = 156, channels: int = 4) -> Path:
             str(channels),
         ],
         check=True,
+        cwd=HERE.parent,
     )
     return folder / "bench.yaml"
 

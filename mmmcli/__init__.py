@@ -1,20 +1,34 @@
 """mmm: Bayesian Marketing Mix Modeling driven by a YAML file.
 
+The package is the pipeline, one folder per step, each importing only from the ones above it in
+this list (``tests/test_layers.py`` enforces it):
+
+    errors, interrupts, jsonsafe   foundations every layer may use
+    spec/        the typed config and the registries it names (no PyMC)
+    inputs/      data and calibration files, read and checked against the spec
+    priors/      bounds solved, data-scaled defaults, one resolved prior per variable
+    model/       the PyMC graph: transforms, distributions, calibration likelihoods
+    sampling/    compile (cached for nutpie) and run NUTS
+    analysis/    diagnostics, results, prior-data conflict, prior predictive, compare
+    runs/        run folders, lock, fingerprints, files and plots
+    workflows/   the commands' orchestration: fit, check, prior, init
+    cli/         the ``mmm`` command line (Typer), a thin layer over workflows
+
 Library use::
 
     from mmmcli import load_config, fit
     result = fit(load_config("configs/example.yaml"))
 """
 
-from .config import Config, load_config
 from .errors import MMMError
+from .spec import Config, load_config
 
 __version__ = "0.1.0"
 __all__ = ["Config", "MMMError", "__version__", "fit", "load_config"]
 
 
 def fit(config, **kwargs):
-    """Fit ``config`` and write its run folder; see :func:`mmmcli.pipeline.fit`."""
-    from .pipeline import fit as _fit
+    """Fit ``config`` and write its run folder; see :func:`mmmcli.workflows.fit.fit`."""
+    from .workflows.fit import fit as _fit
 
     return _fit(config, **kwargs)

@@ -35,3 +35,11 @@ class LockedError(MMMError):
 
 class ModelError(UsageError):
     """The model cannot be evaluated at its initial point."""
+
+
+def did_you_mean(key: str, options: list[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``key`` is close to one of ``options``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -13,7 +13,7 @@ import yaml
 os.environ.setdefault("PYTENSOR_FLAGS", "numba__fastmath=False")
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample_data"
+SAMPLE = ROOT / "mmmcli" / "samples"
 EXAMPLE = ROOT / "configs" / "example.yaml"
 
 

@@ -12,10 +12,10 @@ import yaml
 from rich.console import Console
 
 from mmmcli import fit, load_config
-from mmmcli.config import validate_config
 from mmmcli.errors import ConfigError, DataError
-from mmmcli.model import build_model
-from mmmcli.pipeline import prepare
+from mmmcli.model.build import build_model
+from mmmcli.spec.config import validate_config
+from mmmcli.workflows.prepare import prepare
 from tests.calibration_data import lift_twins, uplift_twins
 from tests.conftest import run_mmm
 
@@ -68,9 +68,9 @@ def test_unknown_channel_in_config(twins):
         ("date,uplift,sigma\n2024-03-04,10,0\n", r"line 2: column 'sigma' must be > 0"),
         ("date,uplift\n2030-01-07,10\n", r"line 2: date 2030-01-07 is outside the fitted periods"),
         ("date,uplift\n2024-03-05,10\n", r"line 2: date 2024-03-05 is not one of the data's"),
-        ("date,lift\n2024-03-04,10\n", r"missing column 'uplift'"),
+        ("date,lift\n2024-03-04,10\n", r"column 'uplift' not found \(did you mean 'lift'\?\)"),
         ("date,uplift\n2024-03-04,10\n2024-03-04,11\n", r"line 3: date 2024-03-04 appears twice"),
-        ("date,uplift\n2024-03-04,abc\n", r"line 2: column 'uplift' is missing or not a number"),
+        ("date,uplift\n2024-03-04,abc\n", r"line 2: column 'uplift' is not a number: 'abc'"),
     ],
     ids=["sigma", "outside", "not-a-period", "column", "duplicate", "non-numeric"],
 )

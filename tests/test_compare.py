@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mmmcli.compare import compare_runs, resolve_run
+from mmmcli.analysis.compare import compare_runs, resolve_run
 from mmmcli.errors import UsageError
 
 DATES = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=20, freq="W-MON")]

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from mmmcli.compile import compile_for_nutpie
-from mmmcli.config import load_config
-from mmmcli.model import build_model
-from mmmcli.pipeline import prepare
+from mmmcli.model.build import build_model
+from mmmcli.sampling.compile import compile_for_nutpie
+from mmmcli.spec.config import load_config
+from mmmcli.workflows.prepare import prepare
 from tests.conftest import ROOT, SAMPLE, write_config
 
 

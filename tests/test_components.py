@@ -9,10 +9,10 @@ import pymc as pm
 import pytest
 import xarray as xr
 
-from mmmcli.config import load_config
-from mmmcli.model import build_model
-from mmmcli.pipeline import prepare
-from mmmcli.results import component_draws
+from mmmcli.analysis.components import component_draws
+from mmmcli.model.build import build_model, data_values
+from mmmcli.spec.config import load_config
+from mmmcli.workflows.prepare import prepare
 from tests.conftest import ROOT
 
 
@@ -27,7 +27,14 @@ def test_batched_components_equal_per_draw_deterministics(config):
     names = [rv.name for rv in model.free_RVs]
     posterior = prior.to_dataset()[names]
     idata = xr.DataTree.from_dict({"posterior": posterior})
-    batched = component_draws(cfg, model, data, idata, calib)  # sets the full-series data
+    batched = component_draws(cfg, model, data, idata, calib)
+    assert model["t"].get_value().shape == (data.n_train,)  # the caller's model is untouched
+    full = data_values(cfg, data, calib, data.n)
+    pm.set_data(
+        {k: v for k, v in full.items() if k in model.named_vars},
+        model=model,
+        coords={"date": data.dates},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = pm.compute_deterministics(

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmmcli.config import load_config
-from mmmcli.data import load_data
 from mmmcli.errors import ConfigError, DataError
+from mmmcli.inputs.data import load_data
+from mmmcli.spec.config import load_config
 from tests.conftest import EXAMPLE, SAMPLE, run_mmm, write_config
 
 

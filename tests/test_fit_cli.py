@@ -6,8 +6,8 @@ import arviz as az
 import pandas as pd
 import yaml
 
-from mmmcli.config import validate_config
-from tests.conftest import run_mmm
+from mmmcli.spec.config import validate_config
+from tests.conftest import SAMPLE, run_mmm
 
 CHANNELS = ["tv", "radio", "social", "search"]
 
@@ -61,7 +61,7 @@ def test_channels_table(quick_run):
     ]
     assert list(df["channel"]) == CHANNELS
     assert df["share_mean"].sum() == pytest_approx(1.0)
-    sample = pd.read_csv("sample_data/weekly.csv").iloc[:148]
+    sample = pd.read_csv(SAMPLE / "weekly.csv").iloc[:148]
     for row in df.itertuples():
         assert row.spend == pytest_approx(sample[f"{row.channel}_spend"].sum())
         assert row.cpa_hdi_low <= row.cpa_hdi_high

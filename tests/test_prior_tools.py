@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mmmcli.config import Bounds
-from mmmcli.conflict import conflict_lines, prior_conflict
+from mmmcli.analysis.conflict import conflict_lines, prior_conflict
 from mmmcli.priors import PriorSet, ResolvedPrior, solve_bounds
+from mmmcli.spec.config import Bounds
 from tests.conftest import EXAMPLE, run_mmm, write_config
 
 

@@ -5,10 +5,10 @@ import warnings
 import pymc as pm
 import pytest
 
-from mmmcli.config import Bounds, Prior
-from mmmcli.distributions import FAMILIES
 from mmmcli.errors import PriorError
 from mmmcli.priors import resolve_one, solve_bounds
+from mmmcli.priors.families import frozen
+from mmmcli.spec.config import Bounds, Prior
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_bounds_match_pymc_find_constrained_prior(dist, init):
 )
 def test_bounds_reach_requested_mass(dist, lower, upper, mass):
     name, params, achieved = solve_bounds(Bounds(dist=dist, lower=lower, upper=upper, mass=mass))
-    d = FAMILIES[name].frozen(params)
+    d = frozen(name, params)
     assert d.cdf(upper) - d.cdf(lower) == pytest.approx(mass, abs=1e-6)
     assert achieved == pytest.approx(mass, abs=1e-6)
 

@@ -8,13 +8,13 @@ import pytest
 import xarray as xr
 import yaml
 
-from mmmcli.config import Bounds, Checks, load_config
-from mmmcli.conflict import prior_conflict
-from mmmcli.data import load_data
-from mmmcli.diagnostics import diagnose
+from mmmcli.analysis.conflict import prior_conflict
+from mmmcli.analysis.diagnostics import diagnose
 from mmmcli.errors import DataError
-from mmmcli.pipeline import prepare
+from mmmcli.inputs.data import load_data
 from mmmcli.priors import PriorSet, ResolvedPrior, solve_bounds
+from mmmcli.spec.config import Bounds, Checks, load_config
+from mmmcli.workflows.prepare import prepare
 from tests.conftest import SAMPLE, run_mmm, write_config
 
 

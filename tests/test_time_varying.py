@@ -11,9 +11,9 @@ import yaml
 from rich.console import Console
 
 from mmmcli import fit, load_config
-from mmmcli.config import validate_config
 from mmmcli.errors import DataError
-from mmmcli.pipeline import prepare
+from mmmcli.spec.config import validate_config
+from mmmcli.workflows.prepare import prepare
 from tests.tv_data import rising_channel
 
 QUIET = Console(file=open("/dev/null", "w"))  # noqa: SIM115

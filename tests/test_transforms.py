@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmmcli import transforms as tr
+from mmmcli.model import transforms as tr
 
 
 def np_adstock(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -85,10 +85,10 @@ def test_michaelis_menten():
 
 def test_no_saturation_returns_spend_units():
     x = np.array([0.5, 1.0, 2.0])
-    got = tr.SATURATIONS["none"].apply(x, {}, 1000.0)
+    got = tr.SATURATION_CURVES["none"](x, {}, 1000.0)
     np.testing.assert_allclose(got.eval(), x * 1000.0)
 
 
 def test_registries_list_every_type():
-    assert set(tr.ADSTOCKS) == {"none", "geometric", "delayed", "weibull"}
-    assert set(tr.SATURATIONS) == {"none", "logistic", "hill", "michaelis_menten"}
+    assert set(tr.ADSTOCK_WEIGHTS) == {"none", "geometric", "delayed", "weibull"}
+    assert set(tr.SATURATION_CURVES) == {"none", "logistic", "hill", "michaelis_menten"}

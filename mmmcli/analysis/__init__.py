@@ -1,0 +1,1 @@
+"""Post-fit analysis: diagnostics, results, prior-data conflict, prior predictive, compare."""

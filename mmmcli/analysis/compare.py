@@ -1,0 +1,375 @@
+"""Compare two run folders: the CI regression check and the cron "did something change" alert.
+
+``compare_runs(run, baseline)`` compares, channel by channel, ROAS (revenue targets) or CPA
+(conversion targets), contribution shares and, when both runs cover the same dates, contribution
+totals; then the per-period contributions of every component over the dates both runs share; then
+the in-sample fit metrics.
+
+A quantity has **drifted** when it moved by more than ``rtol`` relative to ``|baseline|`` (by more
+than ``rtol`` in absolute terms when the baseline is 0) **and** its HDIs (the ``*_hdi_low`` /
+``*_hdi_high`` columns) do not overlap. Quantities without an interval (contribution shares) drift
+on ``rtol`` alone. Per-period contributions are judged date by date and summarised in one row per
+component, which drifts when more than 10% of the shared dates drifted. Fit metrics (r2, mape,
+smape, nrmse) are informational: they are reported with their relative change but never count as
+drift. A channel or component present in only one of the runs always counts as drift.
+
+Nothing here prints; the CLI renders ``Comparison.rows``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from ..jsonsafe import clean_json
+
+DEFAULT_RTOL = 0.1
+PERIOD_DRIFT_FRACTION = 0.1
+FIT_METRICS = ("r2", "mape", "smape", "nrmse")
+TARGET_KINDS = ("roas", "cpa")
+RUN_MARKERS = ("channels.csv", "manifest.json")
+CHANNEL_COLUMNS = ("channel", "share_mean", "contribution_mean")
+CONTRIBUTION_COLUMNS = ("date", "component", "mean", "hdi_low", "hdi_high")
+
+
+def is_run_folder(path: Path) -> bool:
+    """True when ``path`` holds the files that make it a run folder."""
+    return all((path / name).is_file() for name in RUN_MARKERS)
+
+
+def resolve_run(path: Path) -> Path:
+    """The run folder ``path`` designates, as an absolute path.
+
+    ``path`` is a run folder, a config's runs folder ``runs/<name>`` (its ``latest`` run is used)
+    or a ``.../latest`` link. Raises ``UsageError`` when no run folder is found.
+    """
+    path = Path(path)
+    if path.name != "latest" and not is_run_folder(path) and (path / "latest").is_symlink():
+        path = path / "latest"
+    if path.name == "latest" and not path.exists():
+        raise UsageError(f"{path}: no 'latest' run (no run of this config has passed yet)")
+    if not is_run_folder(path):
+        raise UsageError(f"{path}: not a run folder (expected {' and '.join(RUN_MARKERS)})")
+    return path.resolve()
+
+
+@dataclass
+class Comparison:
+    """The outcome of ``compare_runs``: one row per compared quantity, and notes for humans.
+
+    Each row has ``quantity``, ``channel_or_component``, ``baseline``, ``current``,
+    ``rel_change``, ``hdi_overlap`` (``None`` when there is no interval) and ``drifted``; per-period
+    rows add ``dates_drifted`` (e.g. ``"7/148"``), fit-metric rows add ``informational: True`` and
+    rows for a channel or component found in one run only add ``change`` (``added``/``removed``).
+    """
+
+    rows: list[dict]
+    drifted: bool
+    notes: list[str]
+    run: Path | None = None
+    baseline: Path | None = None
+    rtol: float = DEFAULT_RTOL
+
+    def to_json(self) -> dict:
+        """A JSON-safe dict (NaN and infinities become ``None``)."""
+        return clean_json(
+            {
+                "run": str(self.run) if self.run else None,
+                "baseline": str(self.baseline) if self.baseline else None,
+                "rtol": self.rtol,
+                "drifted": self.drifted,
+                "rows": self.rows,
+                "notes": self.notes,
+            }
+        )
+
+
+@dataclass
+class _Run:
+    """The parts of a run folder a comparison reads."""
+
+    path: Path
+    channels: pd.DataFrame
+    contributions: pd.DataFrame | None
+    metrics: dict | None
+    manifest: dict
+    kind: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        kinds = [k for k in TARGET_KINDS if f"{k}_mean" in self.channels.columns]
+        if len(kinds) != 1:
+            raise UsageError(
+                f"{self.path / 'channels.csv'}: expected either roas_* or cpa_* columns"
+            )
+        self.kind = kinds[0]
+
+    @property
+    def data_range(self) -> tuple[str | None, str | None]:
+        data = self.manifest.get("data") or {}
+        return data.get("start"), data.get("end")
+
+
+def compare_runs(run: Path, baseline: Path, rtol: float = DEFAULT_RTOL) -> Comparison:
+    """Compare ``run`` with ``baseline`` (both resolved with ``resolve_run``); see module docs."""
+    cur, base = _load(resolve_run(run)), _load(resolve_run(baseline))
+    if cur.kind != base.kind:
+        raise UsageError(
+            f"{cur.path} reports {cur.kind.upper()} but {base.path} reports {base.kind.upper()}: "
+            f"runs with different target kinds cannot be compared"
+        )
+    notes = _status_notes(cur, base)
+    totals = _totals_comparable(cur, base, notes)
+    rows = _channel_rows(cur, base, rtol, totals, notes)
+    rows += _period_rows(cur, base, rtol, notes)
+    rows += _fit_rows(cur, base, notes)
+    drifted = any(row["drifted"] for row in rows)
+    return Comparison(rows, drifted, notes, run=cur.path, baseline=base.path, rtol=rtol)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _load(path: Path) -> _Run:
+    """Read a run folder's channels, contributions, metrics and manifest."""
+    contributions, metrics = path / "contributions.csv", path / "metrics.json"
+    return _Run(
+        path=path,
+        channels=_read_csv(path / "channels.csv", CHANNEL_COLUMNS),
+        contributions=(
+            _read_csv(contributions, CONTRIBUTION_COLUMNS) if contributions.is_file() else None
+        ),
+        metrics=json.loads(metrics.read_text()) if metrics.is_file() else None,
+        manifest=json.loads((path / "manifest.json").read_text()),
+    )
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read a run CSV (names and dates as strings); ``UsageError`` when columns are missing."""
+    frame = pd.read_csv(path, dtype={"channel": str, "component": str, "date": str})
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise UsageError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def _status_notes(cur: _Run, base: _Run) -> list[str]:
+    """Notes for runs whose manifest does not say they passed."""
+    notes = []
+    for label, r in (("run", cur), ("baseline", base)):
+        status = r.manifest.get("status")
+        if status != "passed":
+            notes.append(f"{label} status is {status!r}, not 'passed'")
+    return notes
+
+
+# --- drift arithmetic ----------------------------------------------------------------------------
+
+
+def _moved(base: np.ndarray, cur: np.ndarray, rtol: float) -> np.ndarray:
+    """Element-wise: did ``cur`` move by more than ``rtol`` relative to ``base``?
+
+    Relative to ``|base|``; absolute when ``base`` is 0. Equal values (including equal
+    infinities, or both missing) never moved; one missing or infinite value always did.
+    """
+    base, cur = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.abs(cur - base)
+        scale = np.where(base == 0, 1.0, np.abs(base))
+        moved = diff / scale > rtol
+    same = (base == cur) | (np.isnan(base) & np.isnan(cur))
+    unbounded = ~np.isfinite(base) | ~np.isfinite(cur)
+    return np.where(same, False, np.where(unbounded, True, moved))
+
+
+def _overlap(b_lo, b_hi, c_lo, c_hi) -> np.ndarray:
+    """Element-wise: do the intervals overlap? (``inf`` bounds compare as expected.)"""
+    b_lo, b_hi, c_lo, c_hi = (np.asarray(x, dtype=float) for x in (b_lo, b_hi, c_lo, c_hi))
+    return (b_lo <= c_hi) & (c_lo <= b_hi)
+
+
+def _rel_change(base: float, cur: float) -> float | None:
+    """``(cur - base) / |base|``; 0 when equal, ``None`` when undefined."""
+    if base == cur:
+        return 0.0
+    if not (math.isfinite(base) and math.isfinite(cur)) or base == 0:
+        return None
+    return (cur - base) / abs(base)
+
+
+def _row(
+    quantity: str,
+    name: str,
+    base: float,
+    cur: float,
+    rtol: float,
+    hdi: tuple[float, float, float, float] | None = None,
+) -> dict:
+    """One compared quantity; ``hdi`` is ``(b_lo, b_hi, c_lo, c_hi)`` or ``None``."""
+    moved = bool(_moved(base, cur, rtol))
+    overlap = None
+    if hdi is not None and not any(math.isnan(x) for x in hdi):
+        overlap = bool(_overlap(*hdi))
+    return {
+        "quantity": quantity,
+        "channel_or_component": name,
+        "baseline": float(base),
+        "current": float(cur),
+        "rel_change": _rel_change(float(base), float(cur)),
+        "hdi_overlap": overlap,
+        "drifted": moved and not overlap,
+    }
+
+
+def _presence_row(quantity: str, name: str, in_current: bool) -> dict:
+    """A channel or component found in only one run: always drift."""
+    return {
+        "quantity": quantity,
+        "channel_or_component": name,
+        "baseline": None,
+        "current": None,
+        "rel_change": None,
+        "hdi_overlap": None,
+        "drifted": True,
+        "change": "added" if in_current else "removed",
+    }
+
+
+def _presence(
+    quantity: str,
+    cur_names: Iterable[str],
+    base_names: Iterable[str],
+    what: str,
+    notes: list[str],
+    skip: Iterable[str] = (),
+) -> list[dict]:
+    """Rows and notes for names in one run only (``skip``: names already reported)."""
+    rows = []
+    cur_names, base_names = set(cur_names), set(base_names)
+    for name in sorted((cur_names ^ base_names) - set(skip)):
+        added = name in cur_names
+        notes.append(f"{what} {name!r} only in the {'run' if added else 'baseline'}")
+        rows.append(_presence_row(quantity, name, added))
+    return rows
+
+
+# --- quantities ----------------------------------------------------------------------------------
+
+
+def _channel_rows(cur: _Run, base: _Run, rtol: float, totals: bool, notes: list[str]) -> list[dict]:
+    """ROAS/CPA, share and (when ``totals``) contribution total per channel."""
+    merged = base.channels.merge(cur.channels, on="channel", suffixes=("_b", "_c"))
+    # (quantity, column, HDI column prefix or None)
+    quantities = [(cur.kind, f"{cur.kind}_mean", cur.kind), ("share", "share_mean", None)]
+    if totals:
+        quantities.append(("contribution_total", "contribution_mean", "contribution"))
+    rows = []
+    for quantity, column, prefix in quantities:
+        for rec in merged.to_dict("records"):
+            hdi = None
+            if prefix:
+                hdi = tuple(rec[f"{prefix}_hdi_{end}_{s}"] for s in "bc" for end in ("low", "high"))
+            base_value, cur_value = rec[f"{column}_b"], rec[f"{column}_c"]
+            rows.append(_row(quantity, rec["channel"], base_value, cur_value, rtol, hdi))
+    rows += _presence(
+        "channel", cur.channels["channel"], base.channels["channel"], "channel", notes
+    )
+    return rows
+
+
+def _dates(r: _Run) -> set[str]:
+    """The dates of a run's per-period contributions (empty when the file is missing)."""
+    return set() if r.contributions is None else set(r.contributions["date"])
+
+
+def _totals_comparable(cur: _Run, base: _Run, notes: list[str]) -> bool:
+    """Whether channel totals are comparable: same data range and the same fitted dates."""
+    both = cur.contributions is not None and base.contributions is not None
+    if cur.data_range == base.data_range and (not both or _dates(cur) == _dates(base)):
+        return True
+    (cs, ce), (bs, be) = cur.data_range, base.data_range
+    shared = len(_dates(cur) & _dates(base))
+    notes.append(
+        f"date ranges differ (run {cs}..{ce}, baseline {bs}..{be}): totals not compared; "
+        f"per-period contributions compared on {shared} shared dates"
+    )
+    return False
+
+
+def _period_rows(cur: _Run, base: _Run, rtol: float, notes: list[str]) -> list[dict]:
+    """One row per component summarising its per-date drift over the shared dates."""
+    if cur.contributions is None or base.contributions is None:
+        notes.append("contributions.csv missing: per-period contributions not compared")
+        return []
+    c, b = cur.contributions, base.contributions
+    missing_channels = set(cur.channels["channel"]) ^ set(base.channels["channel"])
+    rows = _presence(
+        "contribution_per_period",
+        c["component"],
+        b["component"],
+        "component",
+        notes,
+        skip=missing_channels,
+    )
+    merged = b.merge(c, on=["date", "component"], suffixes=("_b", "_c"))
+    if merged.empty:
+        notes.append("no shared dates: per-period contributions not compared")
+    for name, group in merged.groupby("component", sort=False):
+        rows.append(_period_row(str(name), group, rtol))
+    return rows
+
+
+def _period_row(name: str, g: pd.DataFrame, rtol: float) -> dict:
+    """Summary row for one component: totals over shared dates, count of drifted dates."""
+    moved = _moved(g["mean_b"], g["mean_c"], rtol)
+    overlap = _overlap(g["hdi_low_b"], g["hdi_high_b"], g["hdi_low_c"], g["hdi_high_c"])
+    n_drifted, n = int(np.sum(moved & ~overlap)), len(g)
+    base, cur = float(g["mean_b"].sum()), float(g["mean_c"].sum())
+    return {
+        "quantity": "contribution_per_period",
+        "channel_or_component": name,
+        "baseline": base,
+        "current": cur,
+        "rel_change": _rel_change(base, cur),
+        "hdi_overlap": None,
+        "drifted": n_drifted > PERIOD_DRIFT_FRACTION * n,
+        "dates_drifted": f"{n_drifted}/{n}",
+    }
+
+
+def _fit_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
+    """In-sample fit metrics: informational, never drift."""
+    if cur.metrics is None or base.metrics is None:
+        notes.append("metrics.json missing: fit metrics not compared")
+        return []
+    c, b = cur.metrics.get("in_sample") or {}, base.metrics.get("in_sample") or {}
+    rows = []
+    for metric in FIT_METRICS:
+        bv, cv = _float(b.get(metric)), _float(c.get(metric))
+        rows.append(
+            {
+                "quantity": "fit_in_sample",
+                "channel_or_component": metric,
+                "baseline": bv,
+                "current": cv,
+                "rel_change": _rel_change(bv, cv),
+                "hdi_overlap": None,
+                "drifted": False,
+                "informational": True,
+            }
+        )
+    return rows
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _float(value) -> float:
+    """``value`` as a float; ``None`` becomes NaN."""
+    return math.nan if value is None else float(value)

@@ -1,0 +1,273 @@
+"""The ``mmm`` command line: parse options, call the library, render, map errors to exit codes.
+
+Human output goes to stderr (rich); ``--json`` prints one result object on stdout.
+Exit codes: 0 ok, 1 internal error, 2 bad input, 3 convergence checks failed, 4 compare found
+drift, 75 another run of the config holds the lock, 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ..errors import MMMError
+from ..interrupts import Interrupted, raise_on_signals
+from ..jsonsafe import clean_json
+from . import render
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Bayesian Marketing Mix Modeling from a YAML file.",
+)
+errors = Console(stderr=True)
+
+
+class Engine(StrEnum):
+    nutpie = "nutpie"
+    pymc = "pymc"
+
+
+ConfigArg = Annotated[Path, typer.Argument(help="The model's YAML config.")]
+OutOpt = Annotated[
+    Path | None, typer.Option(help="Runs folder (default: the config's output.dir).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON result object on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr (cron).")]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Bayesian Marketing Mix Modeling from a YAML file."""
+    if version:
+        from .. import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.command()
+def fit(
+    config: ConfigArg,
+    out: OutOpt = None,
+    quick: Annotated[
+        bool, typer.Option(help="Smoke run: 2 chains x 200 tune + 200 draws, no gate.")
+    ] = False,
+    draws: Annotated[int | None, typer.Option(help="Posterior draws per chain.")] = None,
+    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
+    chains: Annotated[int | None, typer.Option(help="Number of chains.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    engine: Annotated[Engine | None, typer.Option(help="NUTS engine.")] = None,
+    if_changed: Annotated[
+        bool,
+        typer.Option(help="Skip the fit when config, data and options match the newest run."),
+    ] = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Fit CONFIG and write a run folder; exit 0 ok, 2 bad input, 3 convergence checks failed."""
+    from ..workflows.fit import fit as run_fit
+
+    console = _console(quiet)
+
+    def go():
+        with raise_on_signals():
+            return run_fit(
+                config,
+                out=out,
+                quick=quick,
+                if_changed=if_changed,
+                console=console,
+                progress=not quiet,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                engine=engine.value if engine else None,
+            )
+
+    outcome = _guard(go, debug, as_json, "fit")
+    if as_json:
+        _emit(outcome.to_json())
+    elif not outcome.skipped:
+        render.channels(console, outcome.channels)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def check(
+    config: ConfigArg,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Validate config, data and calibration, solve bounded priors, print the plan; no sampling."""
+    from ..workflows.check import check as run_check
+
+    plan = _guard(lambda: run_check(config, out=out), debug, as_json, "check")
+    if as_json:
+        _emit(plan)
+    else:
+        render.plan(_console(quiet), plan)
+
+
+@app.command()
+def prior(
+    config: ConfigArg,
+    out: OutOpt = None,
+    draws: Annotated[int, typer.Option(help="Prior predictive draws.")] = 500,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the sampler's).")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Prior predictive check: the target, contribution shares and ROAS/CPA the priors imply."""
+    from ..workflows.prior import prior_check
+
+    result = _guard(
+        lambda: prior_check(config, out=out, draws=draws, seed=seed), debug, as_json, "prior"
+    )
+    if as_json:
+        _emit(result)
+        return
+    render.prior(_console(quiet), result)
+
+
+@app.command()
+def compare(
+    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    baseline: Annotated[Path, typer.Argument(help="Baseline run folder, or .../latest.")],
+    rtol: Annotated[float, typer.Option(help="Relative change that counts as drift.")] = 0.1,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare two runs' channel effects, ROAS/CPA and fit; exit 4 when something drifted."""
+    from ..analysis.compare import compare_runs, resolve_run
+
+    result = _guard(
+        lambda: compare_runs(resolve_run(run), resolve_run(baseline), rtol=rtol),
+        debug,
+        as_json,
+        "compare",
+    )
+    if as_json:
+        _emit(result.to_json())
+    else:
+        render.comparison(_console(quiet), result)
+    raise typer.Exit(4 if result.drifted else 0)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Scaffold a working config with sample data (and experiment files) in DIRECTORY."""
+    from ..workflows.init import scaffold
+
+    written = _guard(lambda: scaffold(directory), debug, False, "init")
+    console = _console(False)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"Next: mmm check {written[0]} && mmm fit {written[0]}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the config's JSON Schema (for editor validation of YAML files)."""
+    from ..spec.config import Config
+
+    _emit(Config.model_json_schema())
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _console(quiet: bool) -> Console:
+    return Console(stderr=True, quiet=quiet)
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(clean_json(obj), indent=2) + "\n")
+
+
+def _guard(action: Callable, debug: bool, as_json: bool, command: str):
+    """Run ``action``; turn known errors into one line (or a JSON object) and their exit code."""
+    try:
+        return action()
+    except MMMError as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(command, as_json, exc.exit_code, str(exc), "error")
+    except Interrupted as exc:
+        done = (
+            f"the run was already complete: {exc.written}"
+            if exc.written
+            else ("nothing was written")
+        )
+        _fail(command, as_json, exc.exit_code, f"{exc}; {done}", "interrupted")
+    except KeyboardInterrupt:
+        _fail(command, as_json, 130, "interrupted; nothing was written", "interrupted")
+    except Exception as exc:  # an internal error: one line, traceback in a log
+        if debug:
+            raise
+        log = Path(tempfile.gettempdir()) / f"mmm-error-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        _fail(
+            command,
+            as_json,
+            1,
+            f"internal error: {type(exc).__name__}: {exc} (traceback: {log})",
+            "internal error",
+        )
+
+
+def _fail(command: str, as_json: bool, code: int, message: str, label: str):
+    errors.print(f"[red]{label}:[/] {message}", highlight=False, soft_wrap=True)
+    if as_json:
+        _emit(
+            {
+                "command": command,
+                "status": label.replace(" ", "_"),
+                "exit_code": code,
+                "error": message,
+            }
+        )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point.
+
+    Once the command has returned and its output is flushed the process ends with
+    ``os._exit``: every file is already closed and committed, and the interpreter's teardown of
+    PyMC's, PyTensor's and numba's module state cost about half a second per run.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

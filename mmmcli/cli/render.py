@@ -1,0 +1,150 @@
+"""How the ``mmm`` commands' results look in a terminal (rich tables on stderr)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from ..analysis.compare import Comparison
+
+
+def channels(console: Console, frame: pd.DataFrame) -> None:
+    """The channel table after a fit: spend, contribution, share, ROAS/CPA with intervals.
+
+    Channel names are never wrapped or cut, whatever the terminal's width: the intervals wrap.
+    """
+    metric = "roas" if "roas_mean" in frame else "cpa"
+    table = Table(title="Channels (fitted periods)", title_justify="left")
+    longest = max([len("channel"), *(len(str(c)) for c in frame["channel"])])
+    table.add_column("channel", no_wrap=True, min_width=longest)
+    for col in ("spend", "contribution", "share", metric.upper()):
+        table.add_column(col, justify="right")
+    table.add_column("calibrated")
+    for row in frame.itertuples():
+        table.add_row(
+            row.channel,
+            f"{row.spend:,.0f}",
+            f"{row.contribution_mean:,.0f} "
+            f"[{row.contribution_hdi_low:,.0f}, {row.contribution_hdi_high:,.0f}]",
+            f"{row.share_mean:.1%}",
+            f"{getattr(row, metric + '_mean'):,.3g} [{getattr(row, metric + '_hdi_low'):,.3g}, "
+            f"{getattr(row, metric + '_hdi_high'):,.3g}]",
+            str(row.calibrated),
+        )
+    console.print(table)
+
+
+def plan(console: Console, plan: dict[str, Any]) -> None:
+    """``mmm check``'s plan: data, channels, priors, calibration, sampler."""
+    d = plan["data"]
+    console.print(
+        f"[bold]{plan['name']}[/] ({plan['config']}): config, data and calibration are valid "
+        f"({plan['seconds']:.1f} s)"
+    )
+    console.print(
+        f"data: {d['path']}: {d['rows']} rows, {d['start']} to {d['end']} ({d['frequency']}); "
+        f"fitting {d['fitted_rows']}, holdout {d['holdout_rows']}; target {d['target']} "
+        f"({d['kind']})"
+    )
+    table = Table(title="Channels", title_justify="left")
+    for col in (
+        "channel",
+        "spend column",
+        "spend",
+        "spend scale",
+        "adstock",
+        "saturation",
+        "calibrated",
+    ):
+        table.add_column(col)
+    for ch in plan["channels"]:
+        table.add_row(
+            ch["channel"],
+            ch["spend_column"],
+            f"{ch['spend_total']:,.0f}",
+            f"{ch['spend_scale']:,.4g}",
+            ch["adstock"],
+            ch["saturation"],
+            ch["calibrated"],
+        )
+    console.print(table)
+    priors = Table(title="Priors", title_justify="left")
+    for col in ("parameter", "source", "dist", "params", "achieved mass"):
+        priors.add_column(col)
+    for p in plan["priors"]:
+        mass = p["achieved_mass"]
+        priors.add_row(
+            p["parameter"],
+            p["source"],
+            p["dist"],
+            p["params"],
+            "" if mass is None else f"{mass:.3f}",
+        )
+    console.print(priors)
+    for c in plan["calibration"]:
+        where = f", window {c['window']}" if "window" in c else f", {c['observations']} periods"
+        console.print(f"calibration: {c['source']}: {c['channel']} ({c['method']}{where})")
+    for w in plan["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    s = plan["sampler"]
+    console.print(
+        f"sampler: {s['engine']}, {s['chains']} chains x {s['tune']} tune + {s['draws']} draws, "
+        f"target_accept {s['target_accept']}, seed {s['seed']}; runs go to {plan['runs_folder']}"
+    )
+
+
+def comparison(console: Console, result: Comparison) -> None:
+    """``mmm compare``'s table of compared quantities and its verdict."""
+    table = Table(title="Compared with the baseline", title_justify="left")
+    for col in ("quantity", "of", "baseline", "current", "change", "HDIs overlap", "drifted"):
+        table.add_column(col, overflow="fold")
+    for r in result.rows:
+        change = r.get("rel_change")
+        table.add_row(
+            str(r["quantity"]),
+            str(r["channel_or_component"]),
+            number(r.get("baseline")),
+            number(r.get("current")),
+            "" if change is None else f"{change:+.1%}",
+            {True: "yes", False: "no", None: r.get("dates_drifted", "")}[r.get("hdi_overlap")],
+            "[red]DRIFT[/]" if r["drifted"] else "",
+        )
+    console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}")
+    console.print("[red]Drift found.[/]" if result.drifted else "No drift.")
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{value:,.4g}"
+
+
+def prior(console: Console, result: dict[str, Any]) -> None:
+    """The prior predictive summary and whether the observed target falls inside it."""
+    table = Table(title="Prior predictive (94% range)", title_justify="left")
+    for col in ("quantity", "channel", "low", "median", "high"):
+        table.add_column(col, justify="left" if col in ("quantity", "channel") else "right")
+    for r in result["summary"]:
+        table.add_row(
+            r["quantity"], r["channel"], number(r["low"]), number(r["median"]), number(r["high"])
+        )
+    console.print(table)
+    share = result["observed_outside_share"]
+    if result["flagged"]:
+        console.print(
+            f"[yellow]warning:[/] the observed target is outside the prior predictive "
+            f"94% range in {share:.0%} of periods: the priors do not cover the data"
+        )
+    else:
+        console.print(
+            f"The observed target is inside the prior predictive 94% range in "
+            f"{1 - share:.0%} of periods."
+        )
+    console.print(f"Prior folder: {result['run_dir']}")

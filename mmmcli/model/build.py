@@ -1,0 +1,274 @@
+"""The PyMC backend: turn a validated config, its data and resolved priors into one ``pm.Model``.
+
+Spends (scaled and stacked by lag, so adstock is one multiply-and-sum), controls, trend index,
+Fourier terms, spend scales and experiments' counterfactual spends are ``pm.Data`` containers,
+so new rows can be swapped in (``pm.set_data``) without rebuilding the graph, and the compiled
+code of one model structure serves every refit (see ``sampling.compile``). Channels that share a
+saturation type are computed together, with their parameters stacked into vectors. Per-period
+components are Deterministics that sampling does not store; they are computed from the posterior
+afterwards.
+
+Calibration enters as further observed likelihoods, never as a ``pm.Potential``: a channel's
+modelled contribution (or its modelled lift over an experiment's window) is the mean of a Normal
+whose observed value is the experiment's result and whose sigma is the experiment's error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..errors import ModelError
+from ..inputs.calibration import Calibration
+from ..inputs.data import ModelData
+from ..priors.resolve import PriorSet
+from ..spec import names
+from ..spec.config import Config
+from . import distributions
+from .transforms import ADSTOCK_WEIGHTS, SATURATION_CURVES, adstock, lag_stack
+
+
+def build_model(
+    cfg: Config, data: ModelData, priors: PriorSet, calib: Calibration | None = None
+) -> pm.Model:
+    """The MMM for the training periods of ``data``, with calibration likelihoods if given."""
+    calib = calib or Calibration()
+    train = data.subset(data.n_train)
+    tests = calib.tests
+    coords = {
+        "date": train.dates,
+        "channel": train.channels,
+        "control": train.control_names,
+        "fourier": train.fourier_names,
+        "lift_test": [f"{t.channel}:{t.window}" for t in tests],
+        "lag": list(range(cfg.max_lag + 1)),
+    }
+    labels, numbers = prior_numbers(priors)
+    coords["prior_number"] = labels
+    position = {label: i for i, label in enumerate(labels)}
+    with pm.Model(coords=coords, check_bounds=False) as model:
+        hyper = pm.Data(names.PRIOR_NUMBERS, numbers, dims="prior_number")
+        values = data_values(cfg, data, calib, data.n_train)
+        spend = pm.Data(
+            names.SPEND_LAGGED, values[names.SPEND_LAGGED], dims=("date", "channel", "lag")
+        )
+        scale = pm.Data(names.SPEND_SCALE, train.spend_scale, dims="channel")
+        t = pm.Data(names.TIME_INDEX, values[names.TIME_INDEX], dims="date")
+        y = pm.Data(names.TARGET, values[names.TARGET], dims="date")
+
+        def rv(name: str, **kwargs):
+            prior = priors[name]
+            if prior.is_fixed:
+                return hyper[position[f"{name}.value"]]
+            params = {k: hyper[position[f"{name}.{k}"]] for k in prior.params}
+            return distributions.build(prior.dist, name, params, **kwargs)
+
+        def coefficient(name: str, multiplicative: bool):
+            base = rv(name)
+            if names.grw_sigma(name) not in priors:
+                return base
+            return random_walk(
+                name, base, rv(names.grw_sigma(name)), train.n, t.shape[0], multiplicative
+            )
+
+        mu = coefficient(names.INTERCEPT, multiplicative=False) + pt.zeros_like(t)
+
+        media = Media(cfg, scale, rv, coefficient)
+        contributions = media.response(spend, list(range(len(train.channels))))
+        pm.Deterministic(names.CHANNEL_CONTRIBUTION, contributions, dims=("date", "channel"))
+        mu = mu + contributions.sum(axis=1)
+
+        if train.control_names:
+            controls = pm.Data(names.CONTROLS, values[names.CONTROLS], dims=("date", "control"))
+            coefs = pt.stack([rv(names.coefficient(c)) for c in train.control_names])
+            ctrl = controls * coefs
+            pm.Deterministic(names.CONTROL_CONTRIBUTION, ctrl, dims=("date", "control"))
+            mu = mu + ctrl.sum(axis=1)
+
+        if train.fourier_names:
+            fourier = pm.Data(
+                names.FOURIER_TERMS, values[names.FOURIER_TERMS], dims=("date", "fourier")
+            )
+            season = pt.dot(fourier, rv(names.SEASONALITY_COEF, dims="fourier"))
+            pm.Deterministic(names.SEASONALITY, season, dims="date")
+            mu = mu + season
+
+        if names.TREND_SLOPE in priors:
+            trend = rv(names.TREND_SLOPE) * t
+            pm.Deterministic(names.TREND, trend, dims="date")
+            mu = mu + trend
+
+        mu = pm.Deterministic(names.MU, mu, dims="date")
+        sigma = rv(names.SIGMA)
+        if cfg.target.likelihood == "student_t":
+            pm.StudentT(
+                names.OBSERVED, nu=rv(names.NU), mu=mu, sigma=sigma, observed=y, dims="date"
+            )
+        else:
+            pm.Normal(names.OBSERVED, mu=mu, sigma=sigma, observed=y, dims="date")
+
+        for series in calib.likelihood_series():
+            j = train.channels.index(series.channel)
+            noise = (
+                series.sigma if series.sigma is not None else rv(names.uplift_sigma(series.channel))
+            )
+            pm.Normal(
+                series.name,
+                mu=contributions[series.index, j],
+                sigma=noise,
+                observed=series.uplift,
+            )
+
+        if tests:
+            idx = [train.channels.index(t.channel) for t in tests]
+            without = pm.Data(
+                names.LIFT_LAGGED, values[names.LIFT_LAGGED], dims=("date", "lift_test", "lag")
+            )
+            horizon = pm.Data(
+                names.LIFT_HORIZON, values[names.LIFT_HORIZON], dims=("date", "lift_test")
+            )
+            counterfactual = media.response(without, idx)
+            effect = ((contributions[:, idx] - counterfactual) * horizon).sum(axis=0)
+            effect = pm.Deterministic(names.LIFT_EFFECT, effect, dims="lift_test")
+            observed = [i for i, t in enumerate(tests) if t.method == "likelihood"]
+            if observed:
+                pm.Normal(
+                    names.LIFT_OBSERVED,
+                    mu=effect[observed],
+                    sigma=np.array([tests[i].sigma for i in observed]),
+                    observed=np.array([tests[i].uplift for i in observed]),
+                )
+    return model
+
+
+def data_values(cfg: Config, data: ModelData, calib: Calibration, n: int) -> dict[str, np.ndarray]:
+    """Values of the model's data containers for the first ``n`` periods of ``data``.
+
+    Spend is divided by the channels' spend scales and stacked by lag. An experiment's
+    counterfactual spend (spend minus the experiment's change) exists only in the fitted
+    periods; later periods have no change.
+    """
+    lag = cfg.max_lag
+    spend = data.spend[:n] / data.spend_scale
+    values = {
+        names.SPEND_LAGGED: lag_stack(spend, lag),
+        names.TIME_INDEX: data.t[:n],
+        names.TARGET: data.y[:n],
+        names.CONTROLS: data.controls[:n],
+        names.FOURIER_TERMS: data.fourier[:n],
+    }
+    tests = calib.tests
+    if tests:
+        delta, horizon = np.zeros((n, len(tests))), np.zeros((n, len(tests)))
+        for i, test in enumerate(tests):
+            m = min(n, len(test.delta))
+            delta[:m, i], horizon[:m, i] = test.delta[:m], test.horizon[:m]
+        idx = [data.channels.index(t.channel) for t in tests]
+        values[names.LIFT_LAGGED] = lag_stack(spend[:, idx] - delta / data.spend_scale[idx], lag)
+        values[names.LIFT_HORIZON] = horizon
+    return values
+
+
+class Media:
+    """The channels' random variables and response curves.
+
+    ``response`` maps lagged scaled spend whose columns belong to the given channels (observed
+    spend, or an experiment's counterfactual spend) through the same adstock, saturation and
+    coefficient, so calibration compares like with like.
+    """
+
+    def __init__(self, cfg: Config, scale, rv, coefficient):
+        self.scale = scale
+        self.n = len(cfg.channels)
+        lag = cfg.max_lag
+        weights, self.coefs, self.saturations = [], [], []
+        for name, ch in cfg.channels.items():
+            params = {
+                (block, p.name): rv(names.transform_param(name, p.name))
+                for block, _, p in ch.transform_params()
+            }
+            p_ad = {p: v for (block, p), v in params.items() if block == "adstock"}
+            p_sat = {p: v for (block, p), v in params.items() if block == "saturation"}
+            w = ADSTOCK_WEIGHTS[ch.adstock.type](p_ad, ch.lag)
+            if ch.lag < lag:
+                w = pt.concatenate([w, pt.zeros(lag - ch.lag)])
+            weights.append(w)
+            self.coefs.append(coefficient(names.coefficient(name), multiplicative=True))
+            self.saturations.append((ch.saturation.type, p_sat))
+        self.weights = pt.stack(weights)  # (channels, max_lag + 1)
+
+    def response(self, lagged, channels: list[int]):
+        """Contributions (periods, len(channels)) of ``lagged`` (periods, k, lags), column k
+        being channel ``channels[k]``."""
+        x = adstock(lagged, self._take(self.weights, channels))
+        groups: dict[str, list[int]] = {}
+        for k, j in enumerate(channels):
+            groups.setdefault(self.saturations[j][0], []).append(k)
+        blocks, order = [], []
+        for kind, cols in groups.items():
+            members = [channels[k] for k in cols]
+            params = {
+                p: pt.stack([self.saturations[j][1][p] for j in members])
+                for p in self.saturations[members[0]][1]
+            }
+            block = x if len(cols) == len(channels) else x[:, cols]
+            curve = SATURATION_CURVES[kind]
+            blocks.append(curve(block, params, self._take(self.scale, members)))
+            order += cols
+        curves = blocks[0] if len(blocks) == 1 else pt.concatenate(blocks, axis=1)
+        if order != sorted(order):
+            curves = curves[:, np.argsort(order)]
+        coefs = [self.coefs[j] for j in channels]
+        if all(c.ndim == 0 for c in coefs):
+            return curves * pt.stack(coefs)
+        return curves * pt.stack([c + pt.zeros_like(x[:, 0]) for c in coefs], axis=1)
+
+    def _take(self, tensor, channels: list[int]):
+        return tensor if channels == list(range(self.n)) else tensor[channels]
+
+
+def random_walk(name: str, base, sigma, n_fit: int, length, multiplicative: bool):
+    """A coefficient that drifts: a zero-started Gaussian random walk around ``base``.
+
+    Steps are ``Normal(0, sigma)`` increments (the centred form: measured cleaner than the
+    non-centred ``cumsum(sigma * z)`` on informative weekly data, see README), one per period;
+    the walk is shifted to mean zero over the fitted periods. Channel coefficients vary
+    multiplicatively, ``base * exp(w_t)``, so they stay positive and ``base`` (the user's prior
+    or bounds) is their geometric-mean level over the fitted periods; the intercept varies
+    additively,
+    ``base + w_t``. Periods after the fitted ones (a holdout) carry the last value forward.
+    """
+    steps = pm.Normal(names.grw_step(name), 0.0, sigma, shape=n_fit - 1)
+    w = pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
+    w = w - w.mean()
+    w = pt.concatenate([w, pt.alloc(w[-1], pt.maximum(length - n_fit, 0))])
+    path = base * pt.exp(w) if multiplicative else base + w
+    return pm.Deterministic(names.path(name), path, dims="date")
+
+
+def prior_numbers(priors: PriorSet) -> tuple[list[str], np.ndarray]:
+    """Every number of every prior ("tv_coef.sigma", fixed values as "name.value"), in order.
+
+    The graph reads them from one data vector instead of baking them in as constants, so its
+    compiled code depends on the model's structure only: a refit whose data-scaled default
+    priors moved with the new rows, or an edited prior, reuses the cached machine code.
+    """
+    labels, values = [], []
+    for name, prior in priors.items():
+        items = {"value": prior.value} if prior.is_fixed else prior.params
+        for key, value in items.items():
+            labels.append(f"{name}.{key}")
+            values.append(float(value))
+    return labels, np.asarray(values, dtype=float)
+
+
+def check_initial_point(model: pm.Model) -> None:
+    """Refuse a model whose log-density is not finite at its initial point."""
+    logps = model.point_logps(mode="FAST_COMPILE")  # one evaluation: skip numba compilation
+    bad = [name for name, value in logps.items() if not np.isfinite(value)]
+    if bad:
+        raise ModelError(
+            f"the model cannot be evaluated at its initial point: log-density of "
+            f"{', '.join(bad)} is not finite (check priors against the data's scale)"
+        )

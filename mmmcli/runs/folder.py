@@ -1,0 +1,134 @@
+"""Run folders on disk: atomic creation, the `latest` link, the per-config lock, fingerprints.
+
+A run is written into ``<dir>/<name>/.tmp-<timestamp>-<pid>/`` and renamed to
+``<dir>/<name>/<UTC timestamp>/`` only when complete, so a crash, Ctrl-C or SIGTERM never leaves
+a half-written run where a dashboard would read it. ``<dir>/<name>/latest`` is a symlink to the
+newest run that passed its checks. ``<dir>/<name>/.lock`` is held (``flock``) while a fit runs:
+the kernel releases it when the process dies, so a crashed run cannot leave it stuck.
+Fingerprints for ``--if-changed`` are ``fingerprint.py``'s job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import LockedError, UsageError
+from ..spec.config import Config
+
+TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
+class RunFolder:
+    """A run folder under construction: write into ``.path``, then ``commit()`` it."""
+
+    def __init__(self, parent: Path, prefix: str = ""):
+        self.started = datetime.now(UTC)
+        self.parent = parent
+        self.final = parent / (prefix + self.started.strftime(TIMESTAMP))
+        self.path = parent / f".tmp-{self.final.name}-{os.getpid()}"
+        self.path.mkdir(parents=True)
+
+    def commit(self, passed: bool) -> Path:
+        """Move the finished folder into place; point ``latest`` at it when it passed."""
+        os.replace(self.path, self.final)
+        if passed:
+            link = self.parent / "latest"
+            tmp = self.parent / f".latest-{os.getpid()}"
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
+            tmp.symlink_to(self.final.name)
+            os.replace(tmp, link)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class RunLock:
+    """An exclusive, non-blocking lock on one config's runs folder (``.lock``)."""
+
+    def __init__(self, parent: Path, name: str):
+        self.parent = parent
+        self.name = name
+        self.path = parent / ".lock"
+        self._fh = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        except OSError as exc:
+            raise UsageError(
+                f"{self.parent}: cannot write the runs folder: {exc.strerror}"
+            ) from None
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown process"
+            fh.close()
+            raise LockedError(
+                f"{self.path}: another run of {self.name!r} is in progress ({holder}); "
+                f"try again when it has finished"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        fh.flush()
+        self._fh = fh
+        remove_stale_temporaries(self.parent)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh is not None:
+            self._fh.seek(0)
+            self._fh.truncate()
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def remove_stale_temporaries(parent: Path) -> None:
+    """Delete temporary folders left by runs killed outright (SIGKILL, power loss)."""
+    for tmp in parent.glob(".tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_writable(parent: Path) -> None:
+    """Raise UsageError when the runs folder could not be created or written."""
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not writable)")
+
+
+def runs_folder(cfg: Config, out: Path | None) -> Path:
+    """``<dir>/<name>``: ``--out`` is relative to the cwd, ``output.dir`` to the config file."""
+    root = Path(out).resolve() if out is not None else cfg.resolve(cfg.output.dir)
+    return root / cfg.name
+
+
+def completed_runs(parent: Path) -> list[Path]:
+    """Finished run folders, oldest first."""
+    if not parent.is_dir():
+        return []
+    runs = [p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()]
+    runs = [p for p in runs if not p.name.startswith(".") and (p / "manifest.json").is_file()]
+    return sorted(runs, key=lambda p: p.name)

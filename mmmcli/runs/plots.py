@@ -1,0 +1,153 @@
+"""Plots written to ``plots/`` in a run folder (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..analysis.efficiency import metric as efficiency_metric  # noqa: E402
+from ..analysis.results import Results  # noqa: E402
+from ..spec.config import Config  # noqa: E402
+
+
+def write_plots(cfg: Config, results: Results, folder: Path) -> list[Path]:
+    """Fit vs actual, stacked contributions over time, channel efficiency forest plot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [
+        _fit(cfg, results.fit, folder / "fit.png"),
+        _contributions(cfg, results, folder / "contributions.png"),
+        _efficiency(cfg, results.channels, folder / "channel_efficiency.png"),
+    ]
+    if results.coefficients is not None:
+        paths.append(_coefficients(cfg, results.coefficients, folder / "coefficients.png"))
+    plt.close("all")
+    return paths
+
+
+def _band(ax, dates, low, mid, high, observed, color: str, labels: tuple[str, str, str]) -> None:
+    """A central line with its interval band, and the observed series on top."""
+    ax.fill_between(dates, low, high, color=color, alpha=0.25, label=labels[0])
+    ax.plot(dates, mid, color=color, lw=1.5, label=labels[1])
+    ax.plot(dates, observed, color="k", lw=1, marker=".", ms=3, label=labels[2])
+
+
+def _fit(cfg: Config, fit: pd.DataFrame, path: Path) -> Path:
+    dates = pd.to_datetime(fit["date"])
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    _band(
+        ax,
+        dates,
+        fit["hdi_low"],
+        fit["mean"],
+        fit["hdi_high"],
+        fit["actual"],
+        "C0",
+        (f"{cfg.hdi_prob:.0%} HDI of the mean", "model mean", "actual"),
+    )
+    if fit["holdout"].any():
+        start = dates[fit["holdout"].to_numpy()].min()
+        ax.axvspan(start, dates.max(), color="grey", alpha=0.15, label="holdout")
+    ax.set_title(f"{cfg.name}: fit vs actual ({cfg.target.column})")
+    ax.set_ylabel(cfg.target.column)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _contributions(cfg: Config, results: Results, path: Path) -> Path:
+    wide = results.contributions.pivot(index="date", columns="component", values="mean")
+    dates = pd.to_datetime(wide.index)
+    channels = list(cfg.channels)
+    base = wide.drop(columns=channels).sum(axis=1)
+    fig, ax = plt.subplots(figsize=(11, 5))
+    layers = [base.to_numpy()] + [wide[c].to_numpy() for c in channels]
+    ax.stackplot(
+        dates,
+        *layers,
+        labels=["baseline (intercept, trend, seasonality, controls)", *channels],
+        alpha=0.85,
+    )
+    actual = results.fit.set_index("date").loc[wide.index, "actual"]
+    ax.plot(dates, actual.to_numpy(), color="k", lw=1, label="actual")
+    lo = float(np.nanmin(base.to_numpy()))
+    ax.set_ylim(bottom=min(lo, 0) if lo < 0 else lo * 0.9)
+    ax.set_title(f"{cfg.name}: contributions over time (posterior means)")
+    ax.set_ylabel(cfg.target.column)
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _efficiency(cfg: Config, channels: pd.DataFrame, path: Path) -> Path:
+    metric = efficiency_metric(cfg.target.kind)
+    label = "ROAS (target per unit spend)" if metric == "roas" else "CPA (spend per conversion)"
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(channels) + 1.5))
+    y = np.arange(len(channels))[::-1]
+    mean = channels[f"{metric}_mean"].to_numpy(dtype=float)
+    low = channels[f"{metric}_hdi_low"].to_numpy(dtype=float)
+    high = channels[f"{metric}_hdi_high"].to_numpy(dtype=float)
+    finite_high = np.where(
+        np.isfinite(high), high, np.nanmax(np.where(np.isfinite(high), high, 0)) * 1.5
+    )
+    ax.hlines(y, low, finite_high, color="C0", lw=3, label=f"{cfg.hdi_prob:.0%} HDI")
+    ax.plot(mean, y, "o", color="k", label="mean")
+    ax.set_yticks(y, channels["channel"])
+    ax.set_xlabel(label)
+    ax.set_title(f"{cfg.name}: channel efficiency")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _coefficients(cfg: Config, table: pd.DataFrame, path: Path) -> Path:
+    """Each time-varying coefficient over time with its HDI band."""
+    names = list(dict.fromkeys(table["component"]))
+    fig, axes = plt.subplots(len(names), 1, figsize=(11, 3 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        rows = table[table["component"] == name]
+        dates = pd.to_datetime(rows["date"])
+        ax.fill_between(
+            dates,
+            rows["hdi_low"],
+            rows["hdi_high"],
+            alpha=0.25,
+            color="C2",
+            label=f"{cfg.hdi_prob:.0%} HDI",
+        )
+        ax.plot(dates, rows["mean"], color="C2", label="mean")
+        what = "intercept" if name == "intercept" else f"{name} coefficient"
+        ax.set_title(f"{cfg.name}: {what} over time")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def prior_predictive_plot(cfg: Config, target: pd.DataFrame, prob: float, path: Path) -> Path:
+    """The target's prior predictive range per period against the observed series."""
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    _band(
+        ax,
+        pd.to_datetime(target["date"]),
+        target["low"],
+        target["median"],
+        target["high"],
+        target["observed"],
+        "C1",
+        (f"prior predictive {prob:.0%} range", "prior predictive median", "observed"),
+    )
+    ax.set_title(f"{cfg.name}: what the priors imply for {cfg.target.column}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,230 @@
+"""Output files of a run folder: which files a fit writes, the CSV, JSON, YAML and NetCDF writers,
+the manifest and the resolved config. Where and how the folder itself appears is ``folder.py``'s
+job."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..analysis.results import Results
+from ..inputs.data import ModelData
+from ..jsonsafe import clean_json
+from ..priors.resolve import PriorSet
+from ..sampling.engines import SampleResult
+from ..spec import names
+from ..spec.config import Config
+from .folder import RunFolder
+from .plots import write_plots
+
+LIBRARIES = (
+    "mmmcli",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "nutpie",
+    "numpy",
+    "pandas",
+    "scipy",
+    "xarray",
+    "pydantic",
+    "numba",
+)
+
+
+def write_fit_files(
+    folder: Path,
+    cfg: Config,
+    data: ModelData,
+    priors: PriorSet,
+    sampled: SampleResult,
+    summary: pd.DataFrame,
+    diagnostics: dict,
+    results: Results,
+    conflicts: pd.DataFrame,
+) -> None:
+    """Every file of a fit's run folder but the manifest (written last, with the timings)."""
+    write_csv(folder / "priors.csv", pd.DataFrame(priors.rows()))
+    write_csv(folder / "posterior_summary.csv", summary.reset_index())
+    write_csv(folder / "contributions.csv", results.contributions)
+    write_csv(folder / "channels.csv", results.channels)
+    if results.calibration is not None:
+        write_csv(folder / "calibration.csv", results.calibration)
+    if results.coefficients is not None:
+        write_csv(folder / "coefficients.csv", results.coefficients)
+    write_csv(folder / "prior_conflict.csv", conflicts)
+    write_json(folder / "metrics.json", results.metrics)
+    write_json(folder / "diagnostics.json", diagnostics)
+    write_yaml(
+        folder / "config.resolved.yaml",
+        resolved_config(cfg, data, priors, sampled.settings),
+        header=f"# {cfg.name}: the config as fitted, defaults filled and bounds solved\n",
+    )
+    write_trace(folder / "trace.nc", sampled.idata)
+    write_plots(cfg, results, folder / "plots")
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    frame.to_csv(path, index=False, float_format="%.10g")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "not installed"
+    return out
+
+
+def manifest(
+    cfg: Config,
+    data: ModelData,
+    settings: dict,
+    timings: dict,
+    status: str,
+    exit_code: int,
+    run: RunFolder,
+    inputs: dict,
+) -> dict:
+    """Provenance of a run: versions, inputs' hashes, settings, timings and outcome."""
+    return {
+        "tool": "mmm",
+        "versions": versions(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "cwd": os.getcwd(),
+        "config": {"path": inputs["config"]["path"], "sha256": inputs["config"]["sha256"]},
+        "data": {
+            **inputs["data"],
+            "rows": data.n,
+            "fitted_rows": data.n_train,
+            "start": str(data.dates[0].date()),
+            "end": str(data.dates[-1].date()),
+        },
+        "calibration": inputs["calibration"],
+        "fingerprint": inputs["fingerprint"],
+        "overrides": inputs["overrides"],
+        "seed": settings.get("seed"),
+        "engine": settings.get("engine"),
+        "sampler": settings,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "status": status,
+        "exit_code": exit_code,
+        "started_at": run.started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "run_dir": str(run.final),
+    }
+
+
+def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: dict) -> dict:
+    """The config with every default filled in and every bounded prior solved.
+
+    It validates as a config of its own (paths are absolute), so a run can be repeated from its
+    folder alone.
+    """
+
+    def prior(name):
+        return priors[name].to_yaml() if name in priors else None
+
+    channels = {}
+    for j, (name, ch) in enumerate(cfg.channels.items()):
+        blocks: dict[str, dict] = {
+            "adstock": {"type": ch.adstock.type, "max_lag": ch.adstock.max_lag},
+            "saturation": {"type": ch.saturation.type},
+        }
+        for block, _, p in ch.transform_params():
+            blocks[block][p.name] = prior(names.transform_param(name, p.name))
+        coef = names.coefficient(name)
+        coefficient = prior(coef)
+        if names.grw_sigma(coef) in priors:
+            coefficient = {
+                **coefficient,
+                "time_varying": {"type": "grw", "sigma": prior(names.grw_sigma(coef))},
+            }
+        channels[name] = {
+            "spend": ch.spend,
+            **blocks,
+            "coefficient": coefficient,
+            "spend_scale": float(f"{data.spend_scale[j]:.10g}"),
+        }
+    target = {
+        "column": cfg.target.column,
+        "kind": cfg.target.kind,
+        "likelihood": cfg.target.likelihood,
+        "sigma": prior(names.SIGMA),
+    }
+    if names.NU in priors:
+        target["nu"] = prior(names.NU)
+    out = {
+        "name": cfg.name,
+        "data": {
+            "path": str(data.path.resolve()),
+            "date_column": cfg.data.date_column,
+            "frequency": data.freq,
+        },
+        "target": target,
+        "channels": channels,
+        "controls": {
+            n: {"column": c.column, "coefficient": prior(names.coefficient(n))}
+            for n, c in cfg.controls.items()
+        },
+        "seasonality": {"yearly_fourier_order": cfg.seasonality.yearly_fourier_order},
+        "trend": {"type": cfg.trend.type},
+        "intercept": prior(names.INTERCEPT),
+        "sampler": {k: v for k, v in settings.items() if k in cfg.sampler.model_fields},
+        "checks": cfg.checks.model_dump(),
+        "holdout": cfg.holdout.model_dump(),
+        "hdi_prob": cfg.hdi_prob,
+        "output": {"dir": str(cfg.resolve(cfg.output.dir))},
+    }
+    if names.grw_sigma(names.INTERCEPT) in priors:
+        out["intercept"] = {
+            **out["intercept"],
+            "time_varying": {"type": "grw", "sigma": prior(names.grw_sigma(names.INTERCEPT))},
+        }
+    if cfg.calibration:
+        out["calibration"] = []
+        for i, source in enumerate(cfg.calibration):
+            item = {"path": str(cfg.resolve(source.path))}
+            if source.channel is not None:
+                item["channel"] = source.channel
+            item["method"] = source.method
+            noise = priors.get(names.uplift_sigma(source.channel)) if source.channel else None
+            if noise is not None and noise.key == f"calibration.{i}.sigma":
+                item["sigma"] = noise.to_yaml()
+            out["calibration"].append(item)
+    if names.SEASONALITY_COEF in priors:
+        out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)
+    if names.TREND_SLOPE in priors:
+        out["trend"]["slope"] = prior(names.TREND_SLOPE)
+    return out
+
+
+def write_yaml(path: Path, obj: dict, header: str = "") -> None:
+    text = yaml.safe_dump(clean_json(obj), sort_keys=False, default_flow_style=None, width=100)
+    path.write_text(header + text, encoding="utf-8")
+
+
+def write_trace(path: Path, idata) -> None:
+    """The posterior and sampler statistics as NetCDF (reload with ``arviz.from_netcdf``)."""
+    tree = idata.copy()
+    for group in list(tree.children):
+        ds = tree[group].to_dataset()
+        drop = [v for v in ds.data_vars if ds[v].dtype == object]
+        if drop:
+            tree[group] = tree[group].to_dataset().drop_vars(drop)
+    tree.to_netcdf(path, engine="h5netcdf")

@@ -1,0 +1,492 @@
+"""The config file: a typed, validated specification of one model (pydantic v2).
+
+``load_config(path)`` reads YAML safely, validates it, resolves paths relative to the config
+file, and raises ``ConfigError`` with a one-line message naming the file and key path.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import ConfigError, did_you_mean
+from .families import FAMILIES
+from .transforms import ADSTOCKS, SATURATIONS, Param, Transform
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+RESERVED = {"intercept", "trend", "seasonality", "sigma", "nu", "mu", "target"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Bounds(Strict):
+    """A prior given as 'mass of the distribution between lower and upper'."""
+
+    dist: str | None = Field(None, description="Family; default Gamma (positive), Beta, Normal")
+    lower: float
+    upper: float
+    mass: float = Field(0.95, gt=0, lt=1, description="Probability between lower and upper")
+
+    @model_validator(mode="after")
+    def _order(self) -> Bounds:
+        if not self.lower < self.upper:
+            raise ValueError(f"lower ({self.lower:g}) must be < upper ({self.upper:g})")
+        if self.dist is not None and self.dist not in FAMILIES:
+            raise ValueError(_unknown_family(self.dist))
+        return self
+
+
+class Prior(Strict):
+    """A prior: ``{dist: Gamma, alpha: 2, beta: 1}`` or ``{bounds: {lower, upper, mass}}``."""
+
+    dist: str | None = None
+    params: dict[str, float] = Field(default_factory=dict)
+    bounds: Bounds | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_params(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "params" in data:
+            return data
+        known = set(cls.model_fields) - {"params"}
+        params = {k: v for k, v in data.items() if k not in known}
+        return {**{k: v for k, v in data.items() if k in known}, "params": params}
+
+    @model_validator(mode="after")
+    def _check(self) -> Prior:
+        if (self.dist is None) == (self.bounds is None):
+            raise ValueError("give either 'dist' with its parameters, or 'bounds'")
+        if self.bounds is not None and self.params:
+            raise ValueError(f"unexpected keys beside 'bounds': {', '.join(self.params)}")
+        if self.dist is not None:
+            if self.dist not in FAMILIES:
+                raise ValueError(_unknown_family(self.dist))
+            problem = FAMILIES[self.dist].check(self.params)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        """The schema as written in YAML: one variant per family, parameters inline, or bounds."""
+        return prior_json_schema()
+
+
+class TimeVarying(Strict):
+    """A coefficient that drifts over time (Gaussian random walk, one step per period)."""
+
+    type: Literal["grw"] = "grw"
+    sigma: Prior | None = Field(
+        None,
+        description="Prior of the walk's step sd per period: on the log scale for channel "
+        "coefficients (default Gamma(2, 40) for weekly data), in target units for the intercept",
+    )
+
+
+class CoefficientPrior(Prior):
+    """A coefficient's prior, optionally ``time_varying: {type: grw, sigma: <prior>}``."""
+
+    time_varying: TimeVarying | None = None
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        return prior_json_schema(time_varying=True)
+
+
+def prior_json_schema(time_varying: bool = False) -> dict[str, Any]:
+    """JSON Schema of a prior: ``{dist: <family>, <its parameters>}`` or ``{bounds: ...}``."""
+    variants: list[dict[str, Any]] = []
+    extra = {"time_varying": {"type": "object"}} if time_varying else {}
+    for name, fam in FAMILIES.items():
+        props: dict[str, Any] = {"dist": {"const": name}, **extra}
+        props.update({p: {"type": "number"} for p in fam.params})
+        variants.append(
+            {
+                "type": "object",
+                "title": name,
+                "properties": props,
+                "required": ["dist", *fam.params],
+                "additionalProperties": False,
+            }
+        )
+    bounds = {
+        "type": "object",
+        "properties": {
+            "dist": {"enum": list(FAMILIES)},
+            "lower": {"type": "number"},
+            "upper": {"type": "number"},
+            "mass": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 1,
+                "default": 0.95,
+            },
+        },
+        "required": ["lower", "upper"],
+        "additionalProperties": False,
+    }
+    variants.append(
+        {
+            "type": "object",
+            "title": "bounds",
+            "properties": {"bounds": bounds},
+            "required": ["bounds"],
+            "additionalProperties": False,
+        }
+    )
+    return {"oneOf": variants, "description": "A prior: explicit family and parameters, or bounds"}
+
+
+# A transform parameter: a prior, or a plain number holding it fixed.
+ParamValue = Prior | float
+
+
+class _Transform(Strict):
+    """Common shape of adstock and saturation blocks: ``type`` plus that type's parameters."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    _registry: dict[str, Transform] = {}
+
+    type: str = "none"
+
+    @model_validator(mode="after")
+    def _params(self) -> _Transform:
+        registry = self._registry
+        if self.type not in registry:
+            raise ValueError(f"unknown type {self.type!r}; choose one of: {', '.join(registry)}")
+        allowed = [p.name for p in registry[self.type].params]
+        for key, value in list((self.model_extra or {}).items()):
+            if key not in allowed:
+                hint = did_you_mean(key, [*allowed, *type(self).model_fields])
+                raise ValueError(
+                    f"{self.type} has no parameter {key!r}{hint} "
+                    f"(parameters: {', '.join(allowed) or 'none'})"
+                )
+            try:
+                parsed = (
+                    float(value) if isinstance(value, int | float) else Prior.model_validate(value)
+                )
+            except ValidationError as exc:
+                raise ValueError(f"{key}: {_first_error_text(exc)}") from None
+            self.__pydantic_extra__[key] = parsed
+        return self
+
+    @property
+    def definition(self) -> Transform:
+        """The registered type this block selects (its parameters, formula)."""
+        return self._registry[self.type]
+
+    def param(self, name: str) -> ParamValue | None:
+        return (self.model_extra or {}).get(name)
+
+
+class Adstock(_Transform):
+    """Carry-over: normalised lag weights over lags 0..max_lag (periods)."""
+
+    _registry = ADSTOCKS
+    max_lag: int = Field(8, ge=1, le=104, description="Largest lag, in periods")
+
+
+class Saturation(_Transform):
+    """Diminishing returns on adstocked spend divided by the channel's spend scale."""
+
+    _registry = SATURATIONS
+
+
+class Channel(Strict):
+    spend: str = Field(description="Spend column in the data file")
+    adstock: Adstock = Field(default_factory=Adstock)
+    saturation: Saturation = Field(default_factory=Saturation)
+    coefficient: CoefficientPrior | float | None = Field(
+        None,
+        description="A number holds it fixed. Target units per unit of adstocked spend "
+        "(saturation none), "
+        "else the weekly ceiling in target units",
+    )
+    spend_scale: float | None = Field(
+        None, gt=0, description="Spend reference; default: mean non-zero spend in the fitted data"
+    )
+
+    @property
+    def lag(self) -> int:
+        """The adstock's largest lag; 0 without adstock."""
+        return self.adstock.max_lag if self.adstock.type != "none" else 0
+
+    def transform_params(self) -> list[tuple[str, _Transform, Param]]:
+        """``(block, its config, parameter)`` for every adstock and saturation parameter."""
+        return [
+            (block, spec, param)
+            for block, spec in (("adstock", self.adstock), ("saturation", self.saturation))
+            for param in spec.definition.params
+        ]
+
+
+class Control(Strict):
+    column: str
+    coefficient: Prior | None = Field(None, description="Target units per unit of the control")
+
+
+class DataSpec(Strict):
+    path: Path
+    date_column: str = "date"
+    frequency: str | None = Field(None, description="pandas frequency (W, W-MON, D, MS); inferred")
+
+
+class Target(Strict):
+    column: str
+    kind: Literal["conversions", "revenue"] = "conversions"
+    likelihood: Literal["normal", "student_t"] = "normal"
+    sigma: Prior | None = Field(None, description="Noise scale prior, target units")
+    nu: Prior | None = Field(None, description="Student-t degrees of freedom prior")
+
+
+class Seasonality(Strict):
+    yearly_fourier_order: int = Field(2, ge=0, le=26)
+    coefficient: Prior | None = Field(None, description="Prior of each Fourier coefficient")
+
+
+class Trend(Strict):
+    type: Literal["none", "linear"] = "linear"
+    slope: Prior | None = Field(None, description="Target units per period")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+
+class Sampler(Strict):
+    engine: Literal["nutpie", "pymc"] = "nutpie"
+    chains: int = Field(4, ge=1, le=64)
+    draws: int = Field(1000, ge=10)
+    tune: int = Field(1000, ge=10)
+    target_accept: float = Field(0.9, gt=0.5, lt=1)
+    seed: int = Field(42, ge=0)
+    cores: int | None = Field(None, ge=1)
+
+
+class Checks(Strict):
+    max_r_hat: float = Field(1.01, gt=1)
+    min_ess_bulk: float = Field(400, ge=0)
+    max_divergences: int = Field(0, ge=0)
+
+
+class Holdout(Strict):
+    periods: int = Field(0, ge=0)
+
+
+class Output(Strict):
+    dir: Path = Path("runs")
+
+
+ChannelName = Annotated[str, Field(pattern=NAME_RE.pattern)]
+
+POTENTIAL_REFUSAL = (
+    "method 'potential' is not supported: a pm.Potential penalty on |effect - uplift| discards "
+    "the experiment's uncertainty and has a kink that breaks NUTS's gradients; use 'likelihood' "
+    "(the default: the uplift is a second observed likelihood with its own noise) or 'fixed'"
+)
+
+
+class CalibrationSource(Strict):
+    """Experiment results: a per-period uplift series of one channel, or a file of lift tests.
+
+    With ``channel``: the file has ``date, uplift[, sigma]`` rows for that channel. Without: one
+    experiment per row, ``channel, start, end, spend_delta, uplift, sigma`` (or Robyn's
+    ``channel, liftStartDate, liftEndDate, liftAbs, spend`` with ``se``/``sigma`` or
+    ``confidence``).
+    """
+
+    path: Path
+    channel: str | None = None
+    method: Literal["likelihood", "fixed", "potential"] = "likelihood"
+    sigma: Prior | None = Field(
+        None, description="Prior of the uplift noise when the file has no sigma column"
+    )
+
+    @field_validator("method")
+    @classmethod
+    def _no_potential(cls, value: str) -> str:
+        if value == "potential":
+            raise ValueError(POTENTIAL_REFUSAL)
+        return value
+
+
+class Config(Strict):
+    """One model: data, target, channels and everything around them."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    data: DataSpec
+    target: Target
+    channels: dict[ChannelName, Channel] = Field(min_length=1)
+    controls: dict[ChannelName, Control] = Field(default_factory=dict)
+    seasonality: Seasonality = Field(default_factory=Seasonality)
+    trend: Trend = Field(default_factory=Trend)
+    intercept: CoefficientPrior | None = None
+    sampler: Sampler = Field(default_factory=Sampler)
+    checks: Checks = Field(default_factory=Checks)
+    holdout: Holdout = Field(default_factory=Holdout)
+    hdi_prob: float = Field(0.94, gt=0.5, lt=1)
+    output: Output = Field(default_factory=Output)
+    calibration: list[CalibrationSource] = Field(default_factory=list)
+
+    _source: Path | None = PrivateAttr(None)
+
+    @field_validator("channels", "controls")
+    @classmethod
+    def _names(cls, value: dict) -> dict:
+        for name in value:
+            if name in RESERVED:
+                raise ValueError(f"{name!r} is a reserved name")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Config:
+        both = set(self.channels) & set(self.controls)
+        if both:
+            raise ValueError(f"names used as both channel and control: {', '.join(sorted(both))}")
+        for i, source in enumerate(self.calibration):
+            if source.channel is not None and source.channel not in self.channels:
+                hint = did_you_mean(source.channel, list(self.channels))
+                raise ValueError(
+                    f"calibration.{i}.channel: unknown channel {source.channel!r}{hint}"
+                )
+        return self
+
+    def warnings(self) -> list[str]:
+        """Valid but questionable combinations, said once before fitting."""
+        out = []
+        tv = self.intercept.time_varying if self.intercept is not None else None
+        if tv is not None and self.trend.type == "linear":
+            out.append(
+                "a time-varying intercept and a linear trend explain the same drift; "
+                "consider 'trend: none'"
+            )
+        return out
+
+    @property
+    def max_lag(self) -> int:
+        """The longest adstock lag over all channels (every channel's weights are padded to it)."""
+        return max((ch.lag for ch in self.channels.values()), default=0)
+
+    def varying(self, channel: str) -> TimeVarying | None:
+        """The channel coefficient's ``time_varying`` block, or None."""
+        coef = self.channels[channel].coefficient
+        return coef.time_varying if isinstance(coef, CoefficientPrior) else None
+
+    @property
+    def source(self) -> Path | None:
+        """The config file this was loaded from."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        return self._source.parent if self._source else Path.cwd()
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return (path if path.is_absolute() else self.base_dir / path).resolve()
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and return the config at ``path``; raise ConfigError on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    raw = parse_yaml(text, path)
+    cfg = validate_config(raw, path)
+    cfg._source = path.resolve()
+    return cfg
+
+
+def parse_yaml(text: str, path: Path) -> dict[str, Any]:
+    """Safe-load YAML (no Python tags are ever constructed)."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{path}: {where}{exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return raw
+
+
+def validate_config(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_error_text(exc, Config)}") from None
+
+
+def _first_error_text(exc: ValidationError, root: type[BaseModel] | None = None) -> str:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and root is not None:
+        msg = "unknown key" + did_you_mean(str(err["loc"][-1]), _siblings(root, err["loc"]))
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in {"Prior", "float"} or "[" in part)
+
+
+def _siblings(root: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model that holds the last element of ``loc`` (for suggestions)."""
+    model: Any = root
+    skip_key = False
+    for part in loc[:-1]:
+        if skip_key:  # a mapping key such as a channel name
+            skip_key = False
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        skip_key = typing.get_origin(annotation) is dict
+        model = _unwrap(annotation)
+    return (
+        list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    )
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The pydantic model inside ``X | None`` or ``dict[str, X]``."""
+    for arg in [annotation, *typing.get_args(annotation)][::-1]:
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
+def _unknown_family(name: str) -> str:
+    return f"unknown distribution {name!r}{did_you_mean(name, list(FAMILIES))}; known: " + (
+        ", ".join(FAMILIES)
+    )

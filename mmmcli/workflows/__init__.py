@@ -1,0 +1,1 @@
+"""The commands' orchestration: each workflow chains the layers below for one command."""

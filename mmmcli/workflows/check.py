@@ -1,0 +1,80 @@
+"""``mmm check``: validate everything a fit needs and describe the plan, without sampling."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..runs.folder import check_writable, runs_folder
+from ..spec.config import Config, load_config
+from .prepare import effective_sampler, prepare
+
+
+def check(
+    config: Config | str | Path, *, out: Path | None = None, quick: bool = False, **overrides
+) -> dict:
+    """Validate config, data and calibration, solve priors; return the plan as a dict.
+
+    Raises UsageError (exit 2) on any problem, exactly as ``fit`` would before sampling.
+    """
+    t = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    settings = effective_sampler(cfg, quick=quick, **overrides)
+    data, priors, calib = prepare(cfg)
+    check_writable(runs_folder(cfg, out))
+    channels = []
+    for j, (name, ch) in enumerate(cfg.channels.items()):
+        channels.append(
+            {
+                "channel": name,
+                "spend_column": ch.spend,
+                "spend_total": float(data.spend[: data.n_train, j].sum()),
+                "spend_scale": float(data.spend_scale[j]),
+                "adstock": ch.adstock.type + (f" (max_lag {ch.lag})" if ch.lag else ""),
+                "saturation": ch.saturation.type,
+                "calibrated": calib.labels(name),
+            }
+        )
+    return {
+        "command": "check",
+        "status": "ok",
+        "config": str(cfg.source),
+        "name": cfg.name,
+        "data": {
+            "path": str(data.path),
+            "rows": data.n,
+            "fitted_rows": data.n_train,
+            "holdout_rows": data.n - data.n_train,
+            "start": str(data.dates[0].date()),
+            "end": str(data.dates[-1].date()),
+            "frequency": data.freq,
+            "target": cfg.target.column,
+            "kind": cfg.target.kind,
+        },
+        "channels": channels,
+        "controls": {n: c.column for n, c in cfg.controls.items()},
+        "priors": priors.rows(),
+        "calibration": [
+            {
+                "source": s.source.name,
+                "channel": s.channel,
+                "method": s.method,
+                "observations": len(s.uplift),
+            }
+            for s in calib.series
+        ]
+        + [
+            {
+                "source": t.source.name,
+                "channel": t.channel,
+                "method": t.method,
+                "window": t.window,
+                "observations": 1,
+            }
+            for t in calib.tests
+        ],
+        "warnings": [*cfg.warnings(), *calib.warnings],
+        "sampler": settings.model_dump(),
+        "runs_folder": str(runs_folder(cfg, out)),
+        "seconds": round(time.perf_counter() - t, 3),
+    }

@@ -1,0 +1,212 @@
+"""``mmm fit``: config → inputs → priors → model → sampling → analysis → run folder.
+
+Each step is a call into its layer; this module only chains them, holds the lock while the run
+is sampled and written, and says what happened on the console (stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+
+from .. import interrupts
+from ..analysis.conflict import conflict_lines, prior_conflict
+from ..analysis.diagnostics import describe, diagnose, posterior_summary
+from ..analysis.results import Results, calibration_warnings, compute_results
+from ..inputs.data import ModelData
+from ..model.build import build_model, check_initial_point
+from ..runs.fingerprint import input_hashes, unchanged_run
+from ..runs.folder import RunFolder, RunLock, check_writable, runs_folder
+from ..runs.writers import manifest, write_fit_files, write_json
+from ..sampling.engines import run_sampler
+from ..spec.config import Config, Sampler, load_config
+from .prepare import effective_sampler, prepare
+
+for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+@dataclass
+class FitOutcome:
+    """What a fit produced: where, whether it passed, and the headline figures."""
+
+    run_dir: Path
+    status: str  # passed | failed | unchecked
+    exit_code: int
+    diagnostics: dict
+    metrics: dict
+    channels: pd.DataFrame
+    timings: dict = field(default_factory=dict)
+    skipped: bool = False  # --if-changed found nothing new: this is the earlier run
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The machine-readable result object printed by ``--json``."""
+        return {
+            "command": "fit",
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "skipped": self.skipped,
+            "run_dir": str(self.run_dir),
+            "diagnostics": self.diagnostics,
+            "metrics": self.metrics,
+            "channels": self.channels.to_dict(orient="records"),
+            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": self.warnings,
+        }
+
+
+def fit(
+    config: Config | str | Path,
+    *,
+    out: Path | None = None,
+    quick: bool = False,
+    if_changed: bool = False,
+    console: Console | None = None,
+    progress: bool = True,
+    **overrides: Any,
+) -> FitOutcome:
+    """Fit a config end to end and write its run folder.
+
+    Raises UsageError on bad input (before anything is written) and LockedError when another
+    run of the same config holds the lock. With ``if_changed``, a request whose config, data,
+    calibration files, tool version and overrides match the newest run is not refitted: that
+    run's outcome is returned with ``skipped`` set.
+    """
+    from .. import __version__
+
+    console = console or Console(stderr=True)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    settings = effective_sampler(cfg, quick=quick, **overrides)
+    parent = runs_folder(cfg, out)
+    data, priors, calib = prepare(cfg)  # validates every input file before anything else
+    inputs = input_hashes(cfg, {**overrides, "quick": quick or None}, __version__)
+    if if_changed:
+        found = unchanged_run(parent, inputs["fingerprint"])
+        if found is not None:
+            return _skipped(found, console)
+
+    _warn(console, [*cfg.warnings(), *calib.warnings])
+    model = build_model(cfg, data, priors, calib)
+    check_initial_point(model)
+    check_writable(parent)
+    timings["load"] = time.perf_counter() - t
+    console.print(_plan_line(cfg, data, settings))
+
+    with RunLock(parent, cfg.name):
+        sampled = run_sampler(model, settings, console, progress)
+        interrupts.check()
+        timings["compile"] = sampled.compile_seconds
+        timings["sample"] = sampled.sample_seconds
+
+        t = time.perf_counter()
+        summary = posterior_summary(sampled.idata, cfg.hdi_prob)
+        diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
+        diag["gradient_evaluations"] = sampled.gradient_evals
+        diag["compile_cache"] = sampled.compile_cache
+        results = compute_results(cfg, data, model, sampled.idata, calib)
+        if quick:
+            status, code = "unchecked", 0
+        else:
+            status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
+        diag["status"] = status
+        conflicts = prior_conflict(priors, sampled.idata.posterior)
+
+        run = RunFolder(parent)
+        run_dir = None
+        try:
+            write_fit_files(run.path, cfg, data, priors, sampled, summary, diag, results, conflicts)
+            timings["write"] = time.perf_counter() - t
+            write_json(
+                run.path / "manifest.json",
+                manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
+            )
+            with interrupts.deferred():  # a complete run is either in place or not at all
+                interrupts.check()
+                run_dir = run.commit(passed=status == "passed")
+        except interrupts.Interrupted as exc:
+            exc.written = run_dir
+            run.discard()
+            raise
+        except BaseException:
+            run.discard()
+            raise
+
+    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
+    return FitOutcome(
+        run_dir,
+        status,
+        code,
+        diag,
+        results.metrics,
+        results.channels,
+        timings,
+        warnings=[*calib.warnings, *warnings_out],
+    )
+
+
+def _plan_line(cfg: Config, data: ModelData, settings: Sampler) -> str:
+    return (
+        f"[bold]{cfg.name}[/]: {data.n_train} periods "
+        f"({data.dates[0].date()} to {data.dates[data.n_train - 1].date()}), "
+        f"{len(data.channels)} channels, engine {settings.engine}, "
+        f"{settings.chains}x{settings.tune}+{settings.draws}"
+    )
+
+
+def _warn(console: Console, lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
+
+
+def _report(
+    console: Console,
+    diag: dict,
+    status: str,
+    quick: bool,
+    results: Results,
+    conflicts: pd.DataFrame,
+    run_dir: Path,
+) -> list[str]:
+    """The end of a fit on the console; returns the warnings it printed."""
+    console.print(f"Convergence: {describe(diag)}")
+    if quick:
+        console.print("[yellow]Convergence checks skipped (--quick): a smoke run, not a result.[/]")
+    elif status == "failed":
+        console.print(
+            f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
+            f"Results are written but marked failed."
+        )
+    lines = calibration_warnings(results.calibration) + conflict_lines(conflicts)
+    _warn(console, lines)
+    console.print(f"Run folder: {run_dir}")
+    return lines
+
+
+def _skipped(found: tuple[Path, dict], console: Console) -> FitOutcome:
+    run_dir, info = found
+    console.print(
+        f"Unchanged since {run_dir} (config, data, calibration, version and options match); "
+        f"not refitted. Its status: {info.get('status')}."
+    )
+    diag = json.loads((run_dir / "diagnostics.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    channels = pd.read_csv(run_dir / "channels.csv")
+    return FitOutcome(
+        run_dir,
+        info.get("status", "unknown"),
+        int(info.get("exit_code", 0)),
+        diag,
+        metrics,
+        channels,
+        skipped=True,
+    )
