@@ -1,6 +1,6 @@
 # mmm: set up a virtualenv with a Python >= 3.12 and run the tool or its tests.
 #   make demo   create .venv, install, fit the bundled sample config
-#   make test   create .venv with dev extras, lint, run the whole test suite
+#   make test   create .venv with dev extras, lint (ruff, mypy), run the whole test suite
 #   make data   regenerate the bundled sample data (mmmcli/samples/) with mmmsim
 #   make bench  mmm vs pymc-marketing (own venv), refit compile, scaling: see docs/performance.md
 SHELL := /bin/bash
@@ -30,14 +30,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mmm fit configs/example.yaml
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -3,7 +3,7 @@
 The package is the pipeline, one folder per step, each importing only from the ones above it in
 this list (``tests/test_layers.py`` enforces it):
 
-    errors, interrupts, jsonsafe   foundations every layer may use
+    errors, interrupts, jsonsafe, version   foundations every layer may use
     spec/        the typed config and the registries it names (no PyMC)
     inputs/      data and calibration files, read and checked against the spec
     priors/      bounds solved, data-scaled defaults, one resolved prior per variable
@@ -20,14 +20,16 @@ Library use::
     result = fit(load_config("configs/example.yaml"))
 """
 
+from typing import Any
+
 from .errors import MMMError
 from .spec import Config, load_config
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Config", "MMMError", "__version__", "fit", "load_config"]
 
 
-def fit(config, **kwargs):
+def fit(config: Config | str, **kwargs: Any) -> Any:
     """Fit ``config`` and write its run folder; see :func:`mmmcli.workflows.fit.fit`."""
     from .workflows.fit import fit as _fit
 

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class Interrupted(BaseException):
@@ -52,17 +53,17 @@ def check() -> None:
 
 
 @contextmanager
-def raise_on_signals(signums=SIGNALS) -> Iterator[None]:
+def raise_on_signals(signums: tuple[signal.Signals, ...] = SIGNALS) -> Iterator[None]:
     """Within the block, the given signals raise :class:`Interrupted` (and stay pending)."""
     global _pending
     _pending = None
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: object) -> None:
         global _pending
         _pending = signum
         raise Interrupted(signum)
 
-    def unraisable(info):  # the swallowed copy: stays pending, needs no traceback
+    def unraisable(info: Any) -> None:  # the swallowed copy: stays pending, needs no traceback
         if not isinstance(info.exc_value, Interrupted):
             previous_hook(info)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 
-def clean_json(obj):
+def clean_json(obj: Any) -> Any:
     """Recursively: numpy scalars to Python, NaN/inf to ``None``, paths to strings."""
     if isinstance(obj, dict):
         return {str(k): clean_json(v) for k, v in obj.items()}

@@ -1,50 +1,72 @@
-"""Shared fixtures: paths, a quick end-to-end run (once per session), helpers to write configs."""
+"""Fixtures only (helpers live in ``tests/helpers.py``, datasets in ``tests/datasets.py``).
+
+Three tiers: fast (no sampler), ``sampling`` (short real fits) and ``slow`` (full-sampling
+statistical checks). A test that starts the sampler must carry ``sampling`` or ``slow``, so
+``-m "not sampling and not slow"`` never samples: tests using ``quick_run`` are marked here, and
+in this process the sampler refuses to start for a test with neither mark.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+from tests.datasets import rising_channel, uplift_twins
+from tests.helpers import EXAMPLE, run_mmm
+
+# before any test imports PyTensor (helpers and datasets do not)
 os.environ.setdefault("PYTENSOR_FLAGS", "numba__fastmath=False")
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "mmmcli" / "samples"
-EXAMPLE = ROOT / "configs" / "example.yaml"
+SAMPLING_FIXTURES = {"quick_run"}
 
 
-def run_mmm(*args: str, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the CLI in a fresh process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "mmmcli", *args],
-        cwd=cwd or ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a sampling fixture as ``sampling`` (before ``-m`` selects)."""
+    for item in items:
+        if SAMPLING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.sampling)
 
 
-def write_config(folder: Path, **changes) -> Path:
-    """The example config with top-level ``changes``, data path made absolute, in ``folder``."""
-    cfg = yaml.safe_load(EXAMPLE.read_text())
-    cfg["data"]["path"] = str(SAMPLE / "weekly.csv")
-    cfg["output"] = {"dir": str(folder / "runs")}
-    cfg.update(changes)
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return path
+@pytest.fixture(autouse=True)
+def _sampler_only_in_marked_tests(request, monkeypatch):
+    """Outside the ``sampling`` and ``slow`` tiers, starting the sampler in-process fails."""
+    if request.node.get_closest_marker("sampling") or request.node.get_closest_marker("slow"):
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} starts the sampler: mark it sampling or slow")
+
+    # both imported before patching: fit binds engines.run_sampler by name at its import
+    import mmmcli.sampling.engines
+    import mmmcli.workflows.fit
+
+    monkeypatch.setattr(mmmcli.sampling.engines, "run_sampler", refuse)
+    monkeypatch.setattr(mmmcli.workflows.fit, "run_sampler", refuse)
 
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`mmm fit configs/example.yaml --quick --out DIR` once for the whole session."""
+    """`mmm fit configs/example.yaml --quick --out DIR` once for the whole session, in its own
+    process as a user runs it."""
     out = tmp_path_factory.mktemp("quick")
     proc = run_mmm("fit", str(EXAMPLE), "--quick", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     runs = [p for p in (out / "example").iterdir() if not p.name.startswith(".")]
     assert len(runs) == 1, runs
     return proc, runs[0]
+
+
+@pytest.fixture
+def twins(tmp_path) -> dict:
+    """Collinear twins with an uplift series on `a` (``tests.datasets.uplift_twins``)."""
+    return uplift_twins(tmp_path)
+
+
+@pytest.fixture
+def rising(tmp_path) -> dict:
+    """Channel a's effectiveness rising threefold (``tests.datasets.rising_channel``)."""
+    return rising_channel(tmp_path)

@@ -15,6 +15,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+import xarray as xr
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from ..inputs.calibration import Calibration
@@ -28,7 +29,7 @@ CHUNK_ELEMENTS = 2_000_000
 
 
 def component_draws(
-    cfg: Config, model: pm.Model, data: ModelData, idata, calib: Calibration
+    cfg: Config, model: pm.Model, data: ModelData, idata: xr.DataTree, calib: Calibration
 ) -> dict[str, np.ndarray]:
     """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
     outputs = [c for c in names.COMPONENTS if c in model.named_vars]

@@ -8,6 +8,8 @@ why the fit got worse when they added them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,7 @@ COLUMNS = [
 ]
 
 
-def prior_conflict(priors: PriorSet, posterior) -> pd.DataFrame:
+def prior_conflict(priors: PriorSet, posterior: Any) -> pd.DataFrame:
     """One row per bounded prior of a sampled (scalar) parameter; ``flag`` is ok, at_lower,
     at_upper or outside."""
     rows = []

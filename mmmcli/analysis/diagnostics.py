@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -11,14 +12,14 @@ import pandas as pd
 from ..spec.config import Checks
 
 
-def posterior_summary(idata, hdi_prob: float) -> pd.DataFrame:
+def posterior_summary(idata: Any, hdi_prob: float) -> pd.DataFrame:
     """ArviZ summary of the stored (free) parameters: mean, sd, HDI, MCSE, ESS, r_hat."""
     summary = az.summary(idata, ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
     summary.index.name = "parameter"
     return summary
 
 
-def diagnose(summary: pd.DataFrame, idata, checks: Checks, gated: bool = True) -> dict:
+def diagnose(summary: pd.DataFrame, idata: Any, checks: Checks, gated: bool = True) -> dict:
     """The gate's verdict and the figures behind it (NaN r_hat of constants is ignored)."""
     r_hat = summary["r_hat"].to_numpy(dtype=float)
     ess_bulk = summary["ess_bulk"].to_numpy(dtype=float)
@@ -72,7 +73,7 @@ def _finite_min(x: np.ndarray) -> float | None:
 def describe(diag: dict) -> str:
     """One line for the terminal."""
 
-    def fmt(v, spec):
+    def fmt(v: float | None, spec: str) -> str:
         return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
     return (

@@ -8,6 +8,7 @@ continue from the fitted ones. Tables describe the training periods; metrics cov
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ class Results:
 
 
 def compute_results(
-    cfg: Config, data: ModelData, model: pm.Model, idata, calib: Calibration | None = None
+    cfg: Config, data: ModelData, model: pm.Model, idata: Any, calib: Calibration | None = None
 ) -> Results:
     """Evaluate the model's components for every posterior draw and summarise them."""
     calib = calib or Calibration()
@@ -124,7 +125,9 @@ def coefficient_table(data: ModelData, draws: dict, prob: float) -> pd.DataFrame
     return pd.concat(rows, ignore_index=True) if rows else None
 
 
-def calibration_table(data: ModelData, calib: Calibration, draws: dict, idata, prob: float):
+def calibration_table(
+    data: ModelData, calib: Calibration, draws: dict, idata: Any, prob: float
+) -> pd.DataFrame:
     """Each experiment observation beside the posterior's implied value.
 
     ``z = (observed - model_mean) / sqrt(sigma^2 + model_sd^2)``: |z| > 3 means model and
@@ -186,7 +189,9 @@ def _calib_row(source, channel, when, observed, sigma, values, prob) -> dict:
     }
 
 
-def channel_table(cfg: Config, data: ModelData, totals: dict[str, np.ndarray], prob: float):
+def channel_table(
+    cfg: Config, data: ModelData, totals: dict[str, np.ndarray], prob: float
+) -> pd.DataFrame:
     """Spend, contribution, share of media effect and ROAS (revenue) or CPA (conversions)."""
 
     def interval(x: np.ndarray) -> tuple[float, float]:

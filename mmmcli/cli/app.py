@@ -55,7 +55,7 @@ def _root(
 ) -> None:
     """Bayesian Marketing Mix Modeling from a YAML file."""
     if version:
-        from .. import __version__
+        from ..version import __version__
 
         typer.echo(__version__)
         raise typer.Exit(0)

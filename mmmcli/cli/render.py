@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -10,31 +11,59 @@ from rich.table import Table
 
 from ..analysis.compare import Comparison
 
+NAME_WIDTH = 28  # longer channel names wrap in the channel table
+
 
 def channels(console: Console, frame: pd.DataFrame) -> None:
     """The channel table after a fit: spend, contribution, share, ROAS/CPA with intervals.
 
-    Channel names are never wrapped or cut, whatever the terminal's width: the intervals wrap.
+    Nothing is ever cut with an ellipsis, whatever the terminal's width: intervals go on a line
+    of their own (split over two in a narrow terminal), a calibrated channel says how under its
+    name, and only a name longer than the room left folds onto a second line.
     """
     metric = "roas" if "roas_mean" in frame else "cpa"
+    headers = ("channel", "spend", "contribution", "share", metric.upper())
+    rows = _channel_rows(frame, metric, split=False)
+    if sum(_widths(rows, headers)) > console.width:
+        rows = _channel_rows(frame, metric, split=True)
+    room = console.width - sum(_widths(rows, headers)[1:]) - 4
+    longest = max(len(str(c)) for c in frame["channel"])
     table = Table(title="Channels (fitted periods)", title_justify="left")
-    longest = max([len("channel"), *(len(str(c)) for c in frame["channel"])])
-    table.add_column("channel", no_wrap=True, min_width=longest)
-    for col in ("spend", "contribution", "share", metric.upper()):
-        table.add_column(col, justify="right")
-    table.add_column("calibrated")
-    for row in frame.itertuples():
-        table.add_row(
-            row.channel,
-            f"{row.spend:,.0f}",
-            f"{row.contribution_mean:,.0f} "
-            f"[{row.contribution_hdi_low:,.0f}, {row.contribution_hdi_high:,.0f}]",
-            f"{row.share_mean:.1%}",
-            f"{getattr(row, metric + '_mean'):,.3g} [{getattr(row, metric + '_hdi_low'):,.3g}, "
-            f"{getattr(row, metric + '_hdi_high'):,.3g}]",
-            str(row.calibrated),
-        )
+    table.add_column("channel", min_width=max(min(longest, NAME_WIDTH, room), 8), overflow="fold")
+    for col in headers[1:]:
+        table.add_column(col, justify="right", no_wrap=col in ("spend", "share"), overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
+
+
+def _widths(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> list[int]:
+    """Each column's natural width in a table with borders (3 per column)."""
+    cells = [[h, *(r[k] for r in rows)] for k, h in enumerate(headers)]
+    return [3 + max(len(line) for cell in col for line in cell.split("\n")) for col in cells]
+
+
+def _channel_rows(frame: pd.DataFrame, metric: str, split: bool) -> list[tuple[str, ...]]:
+    def interval(low: float, high: float, spec: str) -> str:
+        return f"[{low:{spec}},{chr(10) if split else ' '}{high:{spec}}]"
+
+    rows = []
+    for row in frame.itertuples():
+        name = "\n".join(textwrap.wrap(str(row.channel), NAME_WIDTH, break_long_words=True))
+        if row.calibrated != "none":
+            name += f"\n[dim]calibrated: {row.calibrated}[/]"
+        low, high = getattr(row, f"{metric}_hdi_low"), getattr(row, f"{metric}_hdi_high")
+        rows.append(
+            (
+                name,
+                f"{row.spend:,.0f}",
+                f"{row.contribution_mean:,.0f}\n"
+                + interval(row.contribution_hdi_low, row.contribution_hdi_high, ",.0f"),
+                f"{row.share_mean:.1%}",
+                f"{getattr(row, metric + '_mean'):,.3g}\n" + interval(low, high, ",.3g"),
+            )
+        )
+    return rows
 
 
 def plan(console: Console, plan: dict[str, Any]) -> None:

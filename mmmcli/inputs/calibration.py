@@ -122,7 +122,8 @@ def load_calibration(cfg: Config, data: ModelData) -> Calibration:
 
 def _uplift_series(
     path: Path, frame: pd.DataFrame, source: CalibrationSource, data: ModelData, position: int
-):
+) -> UpliftSeries:
+    assert source.channel is not None  # a series belongs to one channel
     require_columns(frame, path, ["date", "uplift"])
     dates = date_column(frame, path, "date")
     positions = _period_positions(path, frame, dates, data)
@@ -147,7 +148,14 @@ def _uplift_series(
     )
 
 
-def _lift_tests(path, frame, source, cfg: Config, data: ModelData, warnings: list[str]):
+def _lift_tests(
+    path: Path,
+    frame: pd.DataFrame,
+    source: CalibrationSource,
+    cfg: Config,
+    data: ModelData,
+    warnings: list[str],
+) -> list[LiftTest]:
     if set(NATIVE) <= set(frame.columns):
         kind, cols = "lift_test", {"start": "start", "end": "end", "uplift": "uplift"}
     elif set(ROBYN) <= set(frame.columns):
@@ -229,7 +237,9 @@ def _lift_tests(path, frame, source, cfg: Config, data: ModelData, warnings: lis
     return tests
 
 
-def _robyn_sigma(path, frame, uplift, warnings) -> np.ndarray:
+def _robyn_sigma(
+    path: Path, frame: pd.DataFrame, uplift: np.ndarray, warnings: list[str]
+) -> np.ndarray:
     for col in ("sigma", "se"):
         if col in frame:
             return numeric_column(frame, path, col, positive=True)
@@ -265,7 +275,9 @@ def _period_edges(data: ModelData) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     return starts, ends
 
 
-def _window_share(path, line, start, end, data: ModelData) -> np.ndarray:
+def _window_share(
+    path: Path, line: int, start: pd.Timestamp, end: pd.Timestamp, data: ModelData
+) -> np.ndarray:
     """Share of each fitted period's days that fall inside [start, end] (inclusive)."""
     p_start, p_end = _period_edges(data)
     w_end = end + pd.Timedelta(days=1)
@@ -281,7 +293,9 @@ def _window_share(path, line, start, end, data: ModelData) -> np.ndarray:
     return overlap / length
 
 
-def _spread(total: float, start, end, in_window: np.ndarray, data: ModelData) -> np.ndarray:
+def _spread(
+    total: float, start: pd.Timestamp, end: pd.Timestamp, in_window: np.ndarray, data: ModelData
+) -> np.ndarray:
     """Per fitted period, the part of a test's spend change ``total``.
 
     Extra spend (``total > 0``) is part of the observed spend, so it is shared in proportion to
@@ -298,7 +312,9 @@ def _spread(total: float, start, end, in_window: np.ndarray, data: ModelData) ->
     return total * days / days.sum()
 
 
-def _period_positions(path, frame, dates: pd.DatetimeIndex, data: ModelData) -> np.ndarray:
+def _period_positions(
+    path: Path, frame: pd.DataFrame, dates: pd.DatetimeIndex, data: ModelData
+) -> np.ndarray:
     fitted = data.dates[: data.n_train]
     lookup = {d: i for i, d in enumerate(fitted)}
     out = np.empty(len(dates), dtype=int)
@@ -320,7 +336,8 @@ def _period_positions(path, frame, dates: pd.DatetimeIndex, data: ModelData) -> 
 def _check_conflicts(calib: Calibration) -> None:
     methods: dict[str, set[str]] = {}
     where: dict[str, Path] = {}
-    for item in [*calib.series, *calib.tests]:
+    items: list[UpliftSeries | LiftTest] = [*calib.series, *calib.tests]
+    for item in items:
         methods.setdefault(item.channel, set()).add(item.method)
         where.setdefault(item.channel, item.source)
     for channel, used in methods.items():

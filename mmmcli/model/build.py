@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.tensor import TensorLike
+from pytensor.tensor.variable import TensorVariable
 
 from ..errors import ModelError
 from ..inputs.calibration import Calibration
@@ -198,7 +200,7 @@ class Media:
             self.saturations.append((ch.saturation.type, p_sat))
         self.weights = pt.stack(weights)  # (channels, max_lag + 1)
 
-    def response(self, lagged, channels: list[int]):
+    def response(self, lagged: TensorLike, channels: list[int]) -> TensorVariable:
         """Contributions (periods, len(channels)) of ``lagged`` (periods, k, lags), column k
         being channel ``channels[k]``."""
         x = adstock(lagged, self._take(self.weights, channels))
@@ -228,7 +230,14 @@ class Media:
         return tensor if channels == list(range(self.n)) else tensor[channels]
 
 
-def random_walk(name: str, base, sigma, n_fit: int, length, multiplicative: bool):
+def random_walk(
+    name: str,
+    base: TensorLike,
+    sigma: TensorLike,
+    n_fit: int,
+    length: TensorLike,
+    multiplicative: bool,
+) -> TensorVariable:
     """A coefficient that drifts: a zero-started Gaussian random walk around ``base``.
 
     Steps are ``Normal(0, sigma)`` increments (the centred form: measured cleaner than the

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.tensor import TensorLike
+from pytensor.tensor.variable import TensorVariable
 
 from ..spec.config import Channel
 from ..spec.transforms import ADSTOCKS, SATURATIONS
@@ -18,28 +20,28 @@ from ..spec.transforms import ADSTOCKS, SATURATIONS
 # ---------------------------------------------------------------- pure tensor functions
 
 
-def geometric_weights(alpha, max_lag: int):
+def geometric_weights(alpha: TensorLike, max_lag: int) -> TensorVariable:
     """Lag weights ``alpha**l`` for l = 0..max_lag, normalised to sum to 1."""
     lags = pt.arange(max_lag + 1, dtype="float64")
     w = alpha**lags
     return w / w.sum()
 
 
-def delayed_weights(alpha, theta, max_lag: int):
+def delayed_weights(alpha: TensorLike, theta: TensorLike, max_lag: int) -> TensorVariable:
     """Delayed-peak weights ``alpha**((l - theta)**2)``, peak at lag ``theta``; normalised."""
     lags = pt.arange(max_lag + 1, dtype="float64")
     w = alpha ** ((lags - theta) ** 2)
     return w / w.sum()
 
 
-def weibull_weights(shape, scale, max_lag: int):
+def weibull_weights(shape: TensorLike, scale: TensorLike, max_lag: int) -> TensorVariable:
     """Weibull survival weights ``exp(-(l / scale)**shape)``; ``scale`` in periods; normalised."""
     lags = pt.arange(max_lag + 1, dtype="float64")
     w = pt.exp(-((lags / scale) ** shape))
     return w / w.sum()
 
 
-def lag_stack(x, max_lag: int) -> np.ndarray:
+def lag_stack(x: np.ndarray, max_lag: int) -> np.ndarray:
     """Lagged copies of every column: ``out[t, c, l] = x[t - l, c]`` (zero before the first row).
 
     Built once from the data, so the model's adstock is one multiply-and-sum per evaluation
@@ -51,7 +53,7 @@ def lag_stack(x, max_lag: int) -> np.ndarray:
     return np.stack([padded[max_lag - lag : max_lag - lag + n] for lag in range(max_lag + 1)], -1)
 
 
-def adstock(lagged, weights):
+def adstock(lagged: TensorLike, weights: TensorLike) -> TensorVariable:
     """Carry-over of every column at once: ``out[t, c] = sum_l weights[c, l] * lagged[t, c, l]``.
 
     ``lagged`` is (periods, channels, max_lag + 1) from ``lag_stack``; ``weights`` is
@@ -60,25 +62,25 @@ def adstock(lagged, weights):
     return (pt.as_tensor_variable(lagged) * pt.as_tensor_variable(weights)).sum(axis=-1)
 
 
-def convolve(x, weights, max_lag: int):
+def convolve(x: np.ndarray, weights: TensorLike, max_lag: int) -> TensorVariable:
     """Adstock of a (periods, channels) spend array: ``adstock(lag_stack(x, max_lag), weights)``."""
     return adstock(lag_stack(x, max_lag), weights)
 
 
-def logistic(x, lam):
+def logistic(x: TensorLike, lam: TensorLike) -> TensorVariable:
     """``(1 - exp(-lam x)) / (1 + exp(-lam x))``: 0 at 0, approaches 1."""
     x = pt.as_tensor_variable(x)
     return (1 - pt.exp(-lam * x)) / (1 + pt.exp(-lam * x))
 
 
-def hill(x, k, slope):
+def hill(x: TensorLike, k: TensorLike, slope: TensorLike) -> TensorVariable:
     """``x**slope / (x**slope + k**slope)``: half-saturated at ``x = k``."""
     x = pt.as_tensor_variable(x)
     xs = pt.switch(x > 0, x, 0) ** slope
     return xs / (xs + k**slope)
 
 
-def michaelis_menten(x, k):
+def michaelis_menten(x: TensorLike, k: TensorLike) -> TensorVariable:
     """``x / (x + k)``: half-saturated at ``x = k``."""
     x = pt.as_tensor_variable(x)
     return x / (x + k)

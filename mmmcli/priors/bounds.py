@@ -8,6 +8,9 @@ solution). A family that cannot reach the mass within 0.01 is refused before sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from scipy import optimize, stats
 
@@ -79,12 +82,12 @@ def solve_bounds(
     return name, params, achieved
 
 
-def _mass(fam: Family, params: dict, bounds: Bounds) -> float:
+def _mass(fam: Family, params: dict[str, float], bounds: Bounds) -> float:
     d = frozen(fam.name, params)
     return float(d.cdf(bounds.upper) - d.cdf(bounds.lower))
 
 
-def _to_params(fam: Family, free: list[str], z: np.ndarray) -> dict[str, float]:
+def _to_params(fam: Family, free: list[str], z: Sequence[float] | np.ndarray) -> dict[str, float]:
     params = dict(fam.solve_fixed)
     for name, value in zip(free, z, strict=True):
         params[name] = float(np.exp(value)) if name in fam.positive else float(value)
@@ -112,11 +115,11 @@ def _solve_two(fam: Family, bounds: Bounds, free: list[str]) -> dict[str, float]
     if exact is not None:
         return {**fam.solve_fixed, **exact}
 
-    def residual(z):
+    def residual(z: np.ndarray) -> list[float]:
         d = frozen(fam.name, _to_params(fam, free, z))
         return [d.cdf(lo) - tail, d.cdf(hi) - (1 - tail)]
 
-    best = None
+    best: Any = None
     for start in _starts(fam, bounds, free):
         sol = optimize.least_squares(residual, start, xtol=1e-14, ftol=1e-14, gtol=1e-14)
         if best is None or sol.cost < best.cost:
@@ -149,6 +152,7 @@ def _starts(fam: Family, bounds: Bounds, free: list[str]) -> list[np.ndarray]:
     starts = [_start(fam, bounds, free)]
     if fam.name == "Gamma" and bounds.lower > 0:
         ln = _closed_form(FAMILIES["LogNormal"], bounds.lower, bounds.upper, bounds.mass)
+        assert ln is not None
         m = np.exp(ln["mu"] + ln["sigma"] ** 2 / 2)
         var = (np.exp(ln["sigma"] ** 2) - 1) * m**2
         starts.insert(0, np.log([m**2 / var, m / var]))
@@ -166,7 +170,7 @@ def _solve_one(fam: Family, bounds: Bounds, name: str) -> dict[str, float]:
         return best_params
     z_best = np.log(best_params[name])
 
-    def gap(z):
+    def gap(z: float) -> float:
         return _mass(fam, _to_params(fam, [name], [z]), bounds) - bounds.mass
 
     # mass falls from its maximum as the scale parameter moves towards a wider prior
@@ -180,7 +184,7 @@ def _solve_one(fam: Family, bounds: Bounds, name: str) -> dict[str, float]:
     return _to_params(fam, [name], [z])
 
 
-def _max_mass(fam: Family, bounds: Bounds, free: list[str]) -> tuple[dict, float]:
+def _max_mass(fam: Family, bounds: Bounds, free: list[str]) -> tuple[dict[str, float], float]:
     """The most mass the family can put in [lower, upper] (one free parameter searched)."""
     if len(free) != 1:
         params = _solve_two(fam, bounds, free)

@@ -92,15 +92,8 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
     y_mean, y_sd = data.y_mean, data.y_sd
     scale_y = max(abs(y_mean), y_sd)
 
-    def add(
-        name: str,
-        spec: Prior | float | None,
-        key: str,
-        default: dict[str, Any],
-        unit: str,
-        domain: str = "real",
-    ) -> None:
-        out[name] = resolve_one(name, spec, key, default, unit, domain)
+    def add(name: str, *args: Any) -> None:  # the arguments of resolve_one
+        out[name] = resolve_one(name, *args)
 
     add(
         names.INTERCEPT,

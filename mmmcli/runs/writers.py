@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -72,7 +73,7 @@ def write_fit_files(
     write_plots(cfg, results, folder / "plots")
 
 
-def write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
@@ -137,7 +138,7 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
     folder alone.
     """
 
-    def prior(name):
+    def prior(name: str) -> dict[str, Any] | float | None:
         return priors[name].to_yaml() if name in priors else None
 
     channels = {}
@@ -219,7 +220,7 @@ def write_yaml(path: Path, obj: dict, header: str = "") -> None:
     path.write_text(header + text, encoding="utf-8")
 
 
-def write_trace(path: Path, idata) -> None:
+def write_trace(path: Path, idata: Any) -> None:
     """The posterior and sampler statistics as NetCDF (reload with ``arviz.from_netcdf``)."""
     tree = idata.copy()
     for group in list(tree.children):

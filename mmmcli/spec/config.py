@@ -82,7 +82,7 @@ class Prior(Strict):
         return self
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
         """The schema as written in YAML: one variant per family, parameters inline, or bounds."""
         return prior_json_schema()
 
@@ -104,7 +104,7 @@ class CoefficientPrior(Prior):
     time_varying: TimeVarying | None = None
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
         return prior_json_schema(time_varying=True)
 
 
@@ -183,6 +183,7 @@ class _Transform(Strict):
                 )
             except ValidationError as exc:
                 raise ValueError(f"{key}: {_first_error_text(exc)}") from None
+            assert self.__pydantic_extra__ is not None  # extra="allow"
             self.__pydantic_extra__[key] = parsed
         return self
 

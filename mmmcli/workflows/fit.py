@@ -27,6 +27,7 @@ from ..runs.folder import RunFolder, RunLock, check_writable, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
 from ..spec.config import Config, Sampler, load_config
+from ..version import __version__
 from .prepare import effective_sampler, prepare
 
 for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
@@ -80,8 +81,6 @@ def fit(
     calibration files, tool version and overrides match the newest run is not refitted: that
     run's outcome is returned with ``skipped`` set.
     """
-    from .. import __version__
-
     console = console or Console(stderr=True)
     timings: dict[str, float] = {}
     t = time.perf_counter()

@@ -14,7 +14,7 @@ from mmmcli.model.build import build_model
 from mmmcli.sampling.compile import compile_for_nutpie
 from mmmcli.spec.config import load_config
 from mmmcli.workflows.prepare import prepare
-from tests.conftest import ROOT, SAMPLE, write_config
+from tests.helpers import CONFIGS, SAMPLE, example_config
 
 
 def compiled(config):
@@ -43,7 +43,7 @@ def callback_logp(model, x: np.ndarray) -> tuple[int, float, np.ndarray]:
 
 @pytest.mark.parametrize("config", ["example.yaml", "calibrated.yaml"])
 def test_callback_equals_pytensor_logp_and_gradient(config):
-    model = compiled(ROOT / "configs" / config).model
+    model = compiled(CONFIGS / config).model
     rng = np.random.default_rng(0)
     start = model.initial_point_func(1)
     for x in (start, start + 0.1 * rng.standard_normal(start.shape)):
@@ -55,20 +55,20 @@ def test_callback_equals_pytensor_logp_and_gradient(config):
 
 
 def test_second_compile_loads_cached_code(tmp_path):
-    first = compiled(write_config(tmp_path))
-    again = compiled(write_config(tmp_path))
+    first = compiled(example_config(tmp_path))
+    again = compiled(example_config(tmp_path))
     assert first.cacheable and again.cached
     assert again.keys == first.keys
 
 
 def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_path):
-    base = compiled(write_config(tmp_path))
+    base = compiled(example_config(tmp_path))
 
     shorter = tmp_path / "shorter"
     shorter.mkdir()
     frame = pd.read_csv(SAMPLE / "weekly.csv")
     frame.iloc[:-10].to_csv(shorter / "weekly.csv", index=False)
-    path = write_config(shorter)
+    path = example_config(shorter)
     cfg = yaml.safe_load(path.read_text())
     cfg["data"]["path"] = str(shorter / "weekly.csv")
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -82,7 +82,7 @@ def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_pat
 
     edited = tmp_path / "edited"
     edited.mkdir()
-    path = write_config(edited)
+    path = example_config(edited)
     cfg = yaml.safe_load(path.read_text())
     cfg["channels"]["radio"]["coefficient"] = {"dist": "HalfNormal", "sigma": 123.0}
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -1,4 +1,4 @@
-"""Parameter recovery on sample_data with full sampling (slow; runs in CI)."""
+"""Parameter recovery on the bundled sample data with full sampling (slow; runs in CI)."""
 
 import json
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmmcli import fit, load_config
-from tests.conftest import EXAMPLE, SAMPLE
+from tests.helpers import EXAMPLE, SAMPLE
 
 
 @pytest.fixture(scope="module")

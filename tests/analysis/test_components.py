@@ -13,12 +13,12 @@ from mmmcli.analysis.components import component_draws
 from mmmcli.model.build import build_model, data_values
 from mmmcli.spec.config import load_config
 from mmmcli.workflows.prepare import prepare
-from tests.conftest import ROOT
+from tests.helpers import CONFIGS
 
 
 @pytest.mark.parametrize("config", ["example.yaml", "calibrated.yaml"])
 def test_batched_components_equal_per_draw_deterministics(config):
-    cfg = load_config(ROOT / "configs" / config)
+    cfg = load_config(CONFIGS / config)
     data, priors, calib = prepare(cfg)
     model = build_model(cfg, data, priors, calib)
     with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""Adstock and saturation against independent, loop-based numpy implementations."""
+"""Tensor adstock and saturation against independent, loop-based numpy implementations."""
 
 import numpy as np
 import pytest

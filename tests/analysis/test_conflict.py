@@ -1,17 +1,16 @@
-"""Prior tooling: `mmm prior` (prior predictive) and the prior-data conflict report."""
+"""The prior-data conflict report: where the posterior sits against a bounded prior."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from mmmcli.analysis.conflict import conflict_lines, prior_conflict
 from mmmcli.priors import PriorSet, ResolvedPrior, solve_bounds
 from mmmcli.spec.config import Bounds
-from tests.conftest import EXAMPLE, run_mmm, write_config
+from tests.helpers import example_config, invoke
 
 
 def _bounded(name: str, lower: float, upper: float) -> ResolvedPrior:
@@ -53,6 +52,16 @@ def test_conflict_flags():
     assert len(lines) == 3 and any("upper bound" in line for line in lines)
 
 
+def test_conflict_report_for_half_student_t():
+    bounds = Bounds(dist="HalfStudentT", lower=0, upper=5)
+    dist, params, achieved = solve_bounds(bounds)
+    priors = PriorSet({"s": ResolvedPrior("s", dist, params, "bounds", "", "s", bounds, achieved)})
+    post = xr.Dataset({"s": (("chain", "draw"), np.full((2, 50), 2.0))})
+    table = prior_conflict(priors, post)
+    assert np.isfinite(table.loc[0, "prior_sd"]) and table.loc[0, "flag"] == "ok"
+
+
+@pytest.mark.sampling
 def test_fit_writes_conflict_report(tmp_path):
     channels = {
         "tv": {
@@ -62,34 +71,11 @@ def test_fit_writes_conflict_report(tmp_path):
             "coefficient": {"bounds": {"dist": "Gamma", "lower": 20, "upper": 60}},
         },
     }
-    path = write_config(tmp_path, channels=channels, controls={})
-    proc = run_mmm("fit", str(path), "--quick", "--engine", "pymc")
-    assert proc.returncode == 0, proc.stderr
+    path = example_config(tmp_path, channels=channels, controls={})
+    result = invoke("fit", path, "--quick", "--engine", "pymc")
+    assert result.exit_code == 0, result.stderr
     (run,) = [p for p in (tmp_path / "runs" / "example").iterdir() if not p.name.startswith(".")]
     table = pd.read_csv(run / "prior_conflict.csv")
     row = table.set_index("parameter").loc["tv_coef"]
     assert row["flag"] in {"outside", "at_upper"}  # the truth is ~350, far above [20, 60]
-    assert "prior conflict: tv_coef" in proc.stderr
-
-
-def test_prior_command(tmp_path):
-    proc = run_mmm("prior", str(EXAMPLE), "--out", str(tmp_path), "--draws", "200", "--json")
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    folder = tmp_path / "example"
-    (run,) = list(folder.iterdir())
-    assert run.name.startswith("prior-") and str(run) == result["run_dir"]
-    summary = pd.read_csv(run / "prior_predictive.csv")
-    assert list(summary.columns) == ["quantity", "channel", "low", "median", "high"]
-    assert {"target per period", "contribution", "share", "cpa"} <= set(summary["quantity"])
-    target = pd.read_csv(run / "prior_predictive_target.csv")
-    assert len(target) == 148 and {"observed", "low", "high", "outside"} <= set(target.columns)
-    assert (run / "plots" / "prior_predictive.png").is_file()
-    assert result["flagged"] is False  # the default priors are wide enough to cover the data
-
-
-def test_prior_flags_priors_that_miss_the_data(tmp_path):
-    path = write_config(tmp_path, intercept={"dist": "Normal", "mu": 10000, "sigma": 10})
-    proc = run_mmm("prior", str(path), "--draws", "100")
-    assert proc.returncode == 0, proc.stderr
-    assert "outside the prior predictive 94% range" in proc.stderr
+    assert "prior conflict: tv_coef" in result.stderr

@@ -1,4 +1,4 @@
-"""Time-varying coefficients: config, priors, refusals, and recovery of a rising channel."""
+"""Time-varying coefficients: a random walk recovers a rising channel (full sampling, slow)."""
 
 from __future__ import annotations
 
@@ -10,48 +10,11 @@ import pytest
 import yaml
 from rich.console import Console
 
-from mmmcli import fit, load_config
-from mmmcli.errors import DataError
+from mmmcli import fit
 from mmmcli.spec.config import validate_config
-from mmmcli.workflows.prepare import prepare
-from tests.tv_data import rising_channel
+from tests.datasets import rising_channel
 
 QUIET = Console(file=open("/dev/null", "w"))  # noqa: SIM115
-
-
-@pytest.fixture
-def rising(tmp_path) -> dict:
-    return rising_channel(tmp_path)
-
-
-def test_walk_priors_and_meaning(rising):
-    cfg = load_config(rising["varying"])
-    _, priors, _ = prepare(cfg)
-    step = priors["a_coef_grw_sigma"]
-    assert step.source == "default" and step.dist == "Gamma"
-    assert step.params == {"alpha": 2.0, "beta": pytest.approx(40.0)}  # weekly: mean 0.05
-    assert "b_coef_grw_sigma" not in priors
-
-
-def test_intercept_walk_and_daily_step(tmp_path, rising):
-    raw = yaml.safe_load(rising["varying"].read_text())
-    raw["intercept"] = {"dist": "Normal", "mu": 500, "sigma": 200, "time_varying": {"type": "grw"}}
-    path = tmp_path / "iv.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    _, priors, _ = prepare(load_config(path))
-    assert priors["intercept_grw_sigma"].key == "intercept.time_varying.sigma"
-
-
-def test_fixed_calibration_on_varying_channel_refused(tmp_path, rising):
-    pd.DataFrame({"date": ["2024-03-04"], "uplift": [50.0], "sigma": [5.0]}).to_csv(
-        tmp_path / "u.csv", index=False
-    )
-    raw = yaml.safe_load(rising["varying"].read_text())
-    raw["calibration"] = [{"channel": "a", "path": "u.csv", "method": "fixed"}]
-    path = tmp_path / "fx.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(DataError, match="time-varying"):
-        prepare(load_config(path))
 
 
 @pytest.fixture(scope="module")

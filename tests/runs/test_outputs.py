@@ -1,13 +1,18 @@
-"""End to end: `mmm fit --quick` writes every file of the outputs contract with its columns."""
+"""The outputs contract: a fit writes every file of its run folder, with its columns.
+
+Most tests read the session's `mmm fit configs/example.yaml --quick` (the ``quick_run`` fixture,
+so they are in the ``sampling`` tier).
+"""
 
 import json
 
 import arviz as az
 import pandas as pd
+import pytest
 import yaml
 
 from mmmcli.spec.config import validate_config
-from tests.conftest import SAMPLE, run_mmm
+from tests.helpers import CALIBRATED, SAMPLE, invoke
 
 CHANNELS = ["tv", "radio", "social", "search"]
 
@@ -60,10 +65,10 @@ def test_channels_table(quick_run):
         "calibrated",
     ]
     assert list(df["channel"]) == CHANNELS
-    assert df["share_mean"].sum() == pytest_approx(1.0)
+    assert df["share_mean"].sum() == pytest.approx(1.0, rel=1e-6)
     sample = pd.read_csv(SAMPLE / "weekly.csv").iloc[:148]
     for row in df.itertuples():
-        assert row.spend == pytest_approx(sample[f"{row.channel}_spend"].sum())
+        assert row.spend == pytest.approx(sample[f"{row.channel}_spend"].sum(), rel=1e-6)
         assert row.cpa_hdi_low <= row.cpa_hdi_high
 
 
@@ -73,7 +78,7 @@ def test_contributions_sum_to_channel_totals(quick_run):
     channels = pd.read_csv(run / "channels.csv").set_index("channel")
     sums = contrib.groupby("component")["mean"].sum()
     for c in CHANNELS:
-        assert sums[c] == pytest_approx(channels.loc[c, "contribution_mean"], rel=1e-6)
+        assert sums[c] == pytest.approx(channels.loc[c, "contribution_mean"], rel=1e-6)
 
 
 def test_metrics_and_diagnostics(quick_run):
@@ -131,42 +136,11 @@ def test_resolved_config_reloads_and_manifest(quick_run):
     assert manifest["status"] == "unchecked" and manifest["exit_code"] == 0
 
 
-def test_quick_run_says_checks_skipped(quick_run):
-    proc, _ = quick_run
-    assert "skipped" in proc.stderr
-    assert proc.stdout.strip() == ""  # human output goes to stderr
-
-
-def pytest_approx(value, rel=1e-6):
-    import pytest
-
-    return pytest.approx(value, rel=rel)
-
-
-def test_failed_checks_write_everything_and_exit_3(tmp_path):
-    """An impossible ESS threshold fails the gate: files written, marked failed, no `latest`."""
-    from tests.conftest import write_config
-
-    path = write_config(tmp_path, checks={"min_ess_bulk": 1e9})
-    proc = run_mmm(
-        "fit", str(path), "--engine", "pymc", "--chains", "2", "--draws", "100", "--tune", "100"
-    )
-    assert proc.returncode == 3, proc.stderr
-    assert "checks failed" in proc.stderr
-    runs = tmp_path / "runs" / "example"
-    (run,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
-    assert (run / "trace.nc").is_file() and (run / "channels.csv").is_file()
-    diag = json.loads((run / "diagnostics.json").read_text())
-    assert diag["passed"] is False and diag["status"] == "failed" and "ess_bulk" in diag["failed"]
-    manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["engine"] == "pymc" and manifest["exit_code"] == 3
-    assert not (runs / "latest").exists()
-
-
+@pytest.mark.sampling
 def test_calibrated_example_config_runs(tmp_path):
     """The shipped calibrated config: calibration.csv and the `calibrated` column."""
-    proc = run_mmm("fit", "configs/calibrated.yaml", "--quick", "--out", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
+    result = invoke("fit", CALIBRATED, "--quick", "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
     (run,) = [p for p in (tmp_path / "calibrated").iterdir() if not p.name.startswith(".")]
     calib = pd.read_csv(run / "calibration.csv")
     assert len(calib) == 15 + 3

@@ -1,7 +1,14 @@
-"""Synthetic datasets for the calibration tests, generated with plain numpy (not mmmcli).
+"""Synthetic datasets with known truth, generated with numpy and ``mmmsim`` (not mmmcli).
 
-Two channels whose spends are collinear (correlation > 0.95) with different true effects, so the
-MMM alone cannot tell them apart; experiments on one of them break the tie.
+Each function writes ``data.csv`` (and experiment files) into a folder and returns the truth and
+the configs to fit. Adstock and saturation are ``mmmsim.transforms``, the independent numpy
+definitions of the transforms the tool documents.
+
+- ``rising_channel``: channel a's effectiveness rises smoothly to three times its start
+  (time-varying coefficients).
+- ``uplift_twins``, ``lift_twins``: two channels whose spends are collinear (correlation > 0.95)
+  with different true effects, so the MMM alone cannot tell them apart; experiments on one of
+  them break the tie (calibration).
 """
 
 from __future__ import annotations
@@ -11,10 +18,64 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.synthetic import write_config
+from mmmsim.transforms import adstock, geometric_weights, logistic
+from tests.helpers import synthetic_config
 
 WEEKS = 104
 START = "2024-01-01"  # a Monday
+
+
+def _dates() -> pd.DatetimeIndex:
+    return pd.date_range(START, periods=WEEKS, freq="W-MON")
+
+
+# ---------------------------------------------------------------- time-varying coefficients
+
+
+def rising_channel(folder: Path, seed: int = 3) -> dict:
+    """Channels a, b, c with geometric adstock and no saturation.
+
+    a's coefficient follows a logistic ramp from 0.02 to 0.06 conversions per dollar; b and c
+    stay constant. Returns the true weekly contributions for the coverage check, and the
+    ``plain`` (constant) and ``varying`` (a on a random walk) configs.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(WEEKS)
+    spend = {
+        "a": rng.gamma(3.0, 1000.0, WEEKS),
+        "b": rng.gamma(3.0, 800.0, WEEKS),
+        "c": rng.gamma(3.0, 600.0, WEEKS),
+    }
+    ramp = 1 / (1 + np.exp(-(t - 52) / 10))
+    coef = {"a": 0.02 * (1 + 2 * ramp), "b": np.full(WEEKS, 0.03), "c": np.full(WEEKS, 0.025)}
+    weights = geometric_weights(0.4, 4)
+    contrib = {k: coef[k] * adstock(spend[k], weights) for k in spend}
+    y = 400 + sum(contrib.values()) + rng.normal(0, 15, WEEKS)
+    frame = pd.DataFrame({"date": _dates().strftime("%Y-%m-%d"), "y": y, **spend})
+    frame.to_csv(folder / "data.csv", index=False)
+
+    def config(name: str, varying: bool) -> Path:
+        channels = {}
+        for k in spend:
+            ch = {
+                "spend": k,
+                "adstock": {"type": "geometric", "max_lag": 4},
+                "coefficient": {"dist": "HalfNormal", "sigma": 0.1},
+            }
+            if varying and k == "a":
+                ch["coefficient"]["time_varying"] = {"type": "grw"}
+            channels[k] = ch
+        return synthetic_config(folder, name, channels, {"seed": 5})
+
+    return {
+        "weekly": contrib,
+        "coef": coef,
+        "plain": config("constant", False),
+        "varying": config("varying", True),
+    }
+
+
+# ---------------------------------------------------------------- calibration
 
 
 def _twin_spend(rng) -> tuple[np.ndarray, np.ndarray]:
@@ -25,23 +86,8 @@ def _twin_spend(rng) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def geometric(x: np.ndarray, alpha: float, max_lag: int) -> np.ndarray:
-    w = alpha ** np.arange(max_lag + 1)
-    w = w / w.sum()
-    out = np.zeros_like(x)
-    for t in range(len(x)):
-        for lag in range(max_lag + 1):
-            if t - lag >= 0:
-                out[t] += w[lag] * x[t - lag]
-    return out
-
-
-def logistic(x: np.ndarray, lam: float) -> np.ndarray:
-    return (1 - np.exp(-lam * x)) / (1 + np.exp(-lam * x))
-
-
-def _config(folder: Path, name: str, channels: dict, calibration: list | None) -> Path:
-    return write_config(
+def _twins_config(folder: Path, name: str, channels: dict, calibration: list | None) -> Path:
+    return synthetic_config(
         folder,
         name,
         channels,
@@ -58,7 +104,7 @@ def uplift_twins(folder: Path, seed: int = 1) -> dict:
     coef = {"a": 0.08, "b": 0.03}
     contrib = {"a": coef["a"] * a, "b": coef["b"] * b}
     y = 300 + contrib["a"] + contrib["b"] + rng.normal(0, 15, WEEKS)
-    dates = pd.date_range(START, periods=WEEKS, freq="W-MON")
+    dates = _dates()
     pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": y, "a": a, "b": b}).to_csv(
         folder / "data.csv", index=False
     )
@@ -76,9 +122,9 @@ def uplift_twins(folder: Path, seed: int = 1) -> dict:
     return {
         "truth": {k: float(v.sum()) for k, v in contrib.items()},
         "coef": coef,
-        "plain": _config(folder, "plain", channels, None),
-        "calibrated": _config(folder, "calibrated", channels, calib),
-        "fixed": _config(folder, "fixed", channels, [{**calib[0], "method": "fixed"}]),
+        "plain": _twins_config(folder, "plain", channels, None),
+        "calibrated": _twins_config(folder, "calibrated", channels, calib),
+        "fixed": _twins_config(folder, "fixed", channels, [{**calib[0], "method": "fixed"}]),
     }
 
 
@@ -97,6 +143,7 @@ def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float =
     a, b = _twin_spend(rng)
     alpha, lam, max_lag = 0.5, 1.0, 4
     beta = {"a": 300.0, "b": 120.0}
+    weights = geometric_weights(alpha, max_lag)
     a_obs = a.copy()
     deltas = []
     for start, length, rel in tests:
@@ -111,11 +158,11 @@ def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float =
     scale = {"a": a_obs[a_obs > 0].mean(), "b": b[b > 0].mean()}
 
     def contribution(name, spend):
-        return beta[name] * logistic(geometric(spend / scale[name], alpha, max_lag), lam)
+        return beta[name] * logistic(adstock(spend / scale[name], weights), lam)
 
     contrib = {"a": contribution("a", a_obs), "b": contribution("b", b)}
     y = 500 + contrib["a"] + contrib["b"] + rng.normal(0, 15, WEEKS)
-    dates = pd.date_range(START, periods=WEEKS, freq="W-MON")
+    dates = _dates()
     pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": y, "a": a_obs, "b": b}).to_csv(
         folder / "data.csv", index=False
     )
@@ -147,6 +194,6 @@ def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float =
         "truth": {k: float(v.sum()) for k, v in contrib.items()},
         "lifts": [r["true_lift"] for r in rows],
         "correlation": corr,
-        "plain": _config(folder, "plain", channels, None),
-        "calibrated": _config(folder, "calibrated", channels, [{"path": "lift_tests.csv"}]),
+        "plain": _twins_config(folder, "plain", channels, None),
+        "calibrated": _twins_config(folder, "calibrated", channels, [{"path": "lift_tests.csv"}]),
     }

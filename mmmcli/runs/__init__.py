@@ -1,0 +1,1 @@
+"""Run folders: atomic creation, ``latest``, the lock, fingerprints, the files and plots."""
