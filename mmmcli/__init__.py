@@ -18,13 +18,20 @@ Library use::
 
     from mmmcli import load_config, fit
     result = fit(load_config("configs/example.yaml"))
+
+Importing the package itself is instant (its names load on first use), so the ``mmm`` command
+can take charge of signals before anything heavy is imported.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import MMMError
-from .spec import Config, load_config
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .spec.config import Config, load_config
 
 __all__ = ["Config", "MMMError", "__version__", "fit", "load_config"]
 
@@ -34,3 +41,11 @@ def fit(config: Config | str, **kwargs: Any) -> Any:
     from .workflows.fit import fit as _fit
 
     return _fit(config, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Config", "load_config"):
+        from .spec import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'mmmcli' has no attribute {name!r}")

@@ -1,9 +1,16 @@
-"""Ctrl-C and SIGTERM as an exception the samplers do not swallow.
+"""Ctrl-C and SIGTERM as an exception the samplers do not swallow, from start to exit.
 
 PyMC's and nutpie's samplers catch ``KeyboardInterrupt`` and return a partial trace; a partial
-trace must never become a run folder. Inside :func:`raise_on_signals`, SIGINT and SIGTERM raise
-:class:`Interrupted` (a ``BaseException`` that is not a ``KeyboardInterrupt``), which unwinds
-through the sampler, discards the temporary run folder and releases the lock.
+trace must never become a run folder. Once :func:`install` has run (the first thing the ``mmm``
+command does, before it imports anything heavy), SIGINT and SIGTERM raise :class:`Interrupted`
+(a ``BaseException`` that is not a ``KeyboardInterrupt``), which unwinds through the sampler,
+discards the temporary run folder and releases the lock. It also replaces a disposition the
+parent left behind: a job started in the background by a non-interactive shell inherits SIGINT
+ignored, and cron and CI runners start jobs that way.
+
+The commit of a run is the one moment a signal is held (:func:`commit_point`): a run folder is
+either in place or not at all. After a run is committed its outcome stands, and the command
+holds signals until it exits, so that its exit code agrees with the run folder.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.signum = signum
-        self.written = None  # the run folder, when the signal came after it was complete
 
     @property
     def exit_code(self) -> int:
@@ -29,17 +35,48 @@ class Interrupted(BaseException):
 
 
 _pending: int | None = None
+_installed = False  # install() ran: this process is the ``mmm`` command
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def _handler(signum: int, frame: object) -> None:
+    global _pending
+    _pending = signum
+    raise Interrupted(signum)
+
+
+def _unraisable(info: Any) -> None:
+    """The copy of :class:`Interrupted` that C code swallowed: it stays pending, no traceback."""
+    if not isinstance(info.exc_value, Interrupted):
+        sys.__unraisablehook__(info)
+
+
+def install() -> None:
+    """From now on, in this process, SIGINT and SIGTERM raise :class:`Interrupted`."""
+    global _pending, _installed
+    _pending, _installed = None, True
+    sys.unraisablehook = _unraisable
+    for signum in SIGNALS:
+        signal.signal(signum, _handler)
+
+
 @contextmanager
-def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while the block runs; a signal that came is delivered at its end."""
+def commit_point() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while the block commits a run.
+
+    If the block fails, a signal that came is delivered at its end. If it completes, the run is
+    in place: in the ``mmm`` command (after :func:`install`) signals then stay held until the
+    process exits, so its exit code is the committed run's; a library caller gets a pending
+    signal delivered at the end of the block.
+    """
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    done = False
     try:
         yield
+        done = True
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+        if not (done and _installed):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
 def check() -> None:
@@ -50,30 +87,3 @@ def check() -> None:
     """
     if _pending is not None:
         raise Interrupted(_pending)
-
-
-@contextmanager
-def raise_on_signals(signums: tuple[signal.Signals, ...] = SIGNALS) -> Iterator[None]:
-    """Within the block, the given signals raise :class:`Interrupted` (and stay pending)."""
-    global _pending
-    _pending = None
-
-    def handler(signum: int, frame: object) -> None:
-        global _pending
-        _pending = signum
-        raise Interrupted(signum)
-
-    def unraisable(info: Any) -> None:  # the swallowed copy: stays pending, needs no traceback
-        if not isinstance(info.exc_value, Interrupted):
-            previous_hook(info)
-
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = unraisable
-    previous = {s: signal.signal(s, handler) for s in signums}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-        sys.unraisablehook = previous_hook
-        _pending = None

@@ -35,8 +35,15 @@ PERIOD_DRIFT_FRACTION = 0.1
 FIT_METRICS = ("r2", "mape", "smape", "nrmse")
 TARGET_KINDS = ("roas", "cpa")
 RUN_MARKERS = ("channels.csv", "manifest.json")
-CHANNEL_COLUMNS = ("channel", "share_mean", "contribution_mean")
+CHANNEL_COLUMNS = (
+    "channel",
+    "share_mean",
+    "contribution_mean",
+    "contribution_hdi_low",
+    "contribution_hdi_high",
+)
 CONTRIBUTION_COLUMNS = ("date", "component", "mean", "hdi_low", "hdi_high")
+TEXT_COLUMNS = ("channel", "component", "date", "calibrated")
 
 
 def is_run_folder(path: Path) -> bool:
@@ -51,10 +58,14 @@ def resolve_run(path: Path) -> Path:
     or a ``.../latest`` link. Raises ``UsageError`` when no run folder is found.
     """
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"{path}: no such run folder")
     if path.name != "latest" and not is_run_folder(path) and (path / "latest").is_symlink():
         path = path / "latest"
     if path.name == "latest" and not path.exists():
         raise UsageError(f"{path}: no 'latest' run (no run of this config has passed yet)")
+    if not path.is_dir():
+        raise UsageError(f"{path}: is a file, not a run folder")
     if not is_run_folder(path):
         raise UsageError(f"{path}: not a run folder (expected {' and '.join(RUN_MARKERS)})")
     return path.resolve()
@@ -112,12 +123,15 @@ class _Run:
 
     @property
     def data_range(self) -> tuple[str | None, str | None]:
-        data = self.manifest.get("data") or {}
+        data = self.manifest.get("data")
+        data = data if isinstance(data, dict) else {}
         return data.get("start"), data.get("end")
 
 
 def compare_runs(run: Path, baseline: Path, rtol: float = DEFAULT_RTOL) -> Comparison:
     """Compare ``run`` with ``baseline`` (both resolved with ``resolve_run``); see module docs."""
+    if not (math.isfinite(rtol) and rtol > 0):
+        raise UsageError(f"--rtol: must be a finite number > 0, got {rtol!r}")
     cur, base = _load(resolve_run(run)), _load(resolve_run(baseline))
     if cur.kind != base.kind:
         raise UsageError(
@@ -137,26 +151,60 @@ def compare_runs(run: Path, baseline: Path, rtol: float = DEFAULT_RTOL) -> Compa
 
 
 def _load(path: Path) -> _Run:
-    """Read a run folder's channels, contributions, metrics and manifest."""
+    """Read a run folder's channels, contributions, metrics and manifest; a damaged file is a
+    ``UsageError`` naming it."""
     contributions, metrics = path / "contributions.csv", path / "metrics.json"
-    return _Run(
+    run = _Run(
         path=path,
         channels=_read_csv(path / "channels.csv", CHANNEL_COLUMNS),
         contributions=(
             _read_csv(contributions, CONTRIBUTION_COLUMNS) if contributions.is_file() else None
         ),
-        metrics=json.loads(metrics.read_text()) if metrics.is_file() else None,
-        manifest=json.loads((path / "manifest.json").read_text()),
+        metrics=_read_json(metrics) if metrics.is_file() else None,
+        manifest=_read_json(path / "manifest.json"),
     )
+    for kind in TARGET_KINDS:
+        if f"{kind}_mean" in run.channels:
+            _require(run.channels, path / "channels.csv", [f"{kind}_hdi_low", f"{kind}_hdi_high"])
+    return run
+
+
+def _read_json(path: Path) -> dict:
+    """A run's JSON file, which must hold an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read this run file: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: expected a JSON object in this run file")
+    return value
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a run CSV (names and dates as strings); ``UsageError`` when columns are missing."""
-    frame = pd.read_csv(path, dtype={"channel": str, "component": str, "date": str})
+    """Read a run CSV: names and dates as strings, every other column numeric (blank = NaN,
+    inf allowed); ``UsageError`` naming the file for anything else."""
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=True)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"{path}: cannot read this run file: {first}") from None
+    _require(frame, path, list(required))
+    for col in frame.columns:
+        if col in TEXT_COLUMNS:
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if (values.isna() & frame[col].notna()).any():
+            raise UsageError(f"{path}: column {col!r} holds values that are not numbers")
+        frame[col] = values
+    if frame["channel" if "channel" in required else "component"].isna().any():
+        raise UsageError(f"{path}: a row has no name")
+    return frame
+
+
+def _require(frame: pd.DataFrame, path: Path, required: list[str]) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise UsageError(f"{path}: missing column(s) {', '.join(missing)}")
-    return frame
 
 
 def _status_notes(cur: _Run, base: _Run) -> list[str]:
@@ -348,7 +396,8 @@ def _fit_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
     if cur.metrics is None or base.metrics is None:
         notes.append("metrics.json missing: fit metrics not compared")
         return []
-    c, b = cur.metrics.get("in_sample") or {}, base.metrics.get("in_sample") or {}
+    c, b = (r.get("in_sample") for r in (cur.metrics, base.metrics))
+    c, b = (m if isinstance(m, dict) else {} for m in (c, b))
     rows = []
     for metric in FIT_METRICS:
         bv, cv = _float(b.get(metric)), _float(c.get(metric))
@@ -370,6 +419,8 @@ def _fit_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _float(value) -> float:
-    """``value`` as a float; ``None`` becomes NaN."""
-    return math.nan if value is None else float(value)
+def _float(value: object) -> float:
+    """``value`` as a float; ``None`` (or anything that is not a number) becomes NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)

@@ -1,5 +1,48 @@
-"""The ``mmm`` command line: Typer commands over ``workflows``, rendering in ``render``."""
+"""The ``mmm`` command line: Typer commands over ``workflows`` (``commands.py``), rendering in
+``render.py``, and :func:`main`, the console-script entry point.
 
-from .app import app, main
+:func:`main` takes charge of SIGINT and SIGTERM before it imports anything else, so a signal at
+any moment of the process, even while PyMC loads, ends it with 130/143 and nothing written.
+"""
 
-__all__ = ["app", "main"]
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def main() -> None:
+    """Console-script entry point: run ``mmm`` with ``sys.argv`` and end the process.
+
+    Once the command has returned and its output is flushed the process ends with ``os._exit``:
+    every file is already closed and committed, and the interpreter's teardown of PyMC's,
+    PyTensor's and numba's module state cost about half a second per run.
+    """
+    from ..interrupts import Interrupted, install
+
+    install()
+    args = sys.argv[1:]
+    try:
+        from .commands import run
+
+        code = run(args)
+    except Interrupted as exc:  # before a command took charge (while importing, parsing)
+        code = exc.exit_code
+        message = f"{exc}; nothing was written"
+        print(f"interrupted: {message}", file=sys.stderr)
+        if "--json" in args:
+            status = {"command": "mmm", "status": "interrupted", "exit_code": code}
+            print(json.dumps({**status, "error": message}, indent=2))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from .commands import app
+
+        return app
+    raise AttributeError(f"module 'mmmcli.cli' has no attribute {name!r}")

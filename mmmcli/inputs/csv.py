@@ -16,12 +16,16 @@ from ..errors import DataError, did_you_mean
 
 def read_csv(path: Path) -> pd.DataFrame:
     """Read a CSV with clear errors for a missing, empty or malformed file."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a CSV file")
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     try:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot parse as CSV: {first}") from None

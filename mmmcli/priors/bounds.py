@@ -54,17 +54,24 @@ def solve_bounds(
             f"({lo_support:g}, {hi_support:g})"
         )
     free = [p for p in fam.params if p not in fam.solve_fixed]
-    if len(free) == 1:
-        params = _solve_one(fam, bounds, free[0])
-    else:
-        if bounds.lower <= lo_support or bounds.upper >= hi_support:
-            raise PriorError(
-                f"{where}bounds [{bounds.lower:g}, {bounds.upper:g}] touch the edge of {name}'s "
-                f"support, so no mass can lie beyond them; move the bound inside the support, "
-                f"or use a one-parameter family (HalfNormal, Exponential)"
-            )
-        params = _solve_two(fam, bounds, free)
-    achieved = _mass(fam, params, bounds)
+    if len(free) > 1 and (bounds.lower <= lo_support or bounds.upper >= hi_support):
+        raise PriorError(
+            f"{where}bounds [{bounds.lower:g}, {bounds.upper:g}] touch the edge of {name}'s "
+            f"support, so no mass can lie beyond them; move the bound inside the support, "
+            f"or use a one-parameter family (HalfNormal, Exponential)"
+        )
+    try:
+        with np.errstate(all="ignore"):
+            if len(free) == 1:
+                best_params, best = _max_mass(fam, bounds, free)
+                params = _solve_one(fam, bounds, free[0], best_params, best)
+            else:
+                params = _solve_two(fam, bounds, free)
+            achieved = _mass(fam, params, bounds)
+    except (ArithmeticError, ValueError) as exc:
+        raise PriorError(_out_of_range(where, name, bounds, exc)) from None
+    if not (np.isfinite(achieved) and all(np.isfinite(v) for v in params.values())):
+        raise PriorError(_out_of_range(where, name, bounds, None))
     if abs(achieved - bounds.mass) > MASS_TOLERANCE and len(free) > 1:
         raise PriorError(
             f"{where}no {name} found with {bounds.mass:.0%} of its mass in "
@@ -72,7 +79,6 @@ def solve_bounds(
             f"{format_params(params)}); try LogNormal, or narrower bounds"
         )
     if abs(achieved - bounds.mass) > MASS_TOLERANCE:
-        best_params, best = _max_mass(fam, bounds, free)
         raise PriorError(
             f"{where}a {name} cannot put {bounds.mass:.0%} of its mass in "
             f"[{bounds.lower:g}, {bounds.upper:g}]: at most {best:.1%} "
@@ -80,6 +86,15 @@ def solve_bounds(
             f"or widen the bounds"
         )
     return name, params, achieved
+
+
+def _out_of_range(where: str, name: str, bounds: Bounds, exc: Exception | None) -> str:
+    detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+    return (
+        f"{where}cannot solve a {name} for [{bounds.lower:g}, {bounds.upper:g}]: the numbers are "
+        f"out of the solver's range{detail}; express the quantity in other units, or use "
+        f"LogNormal (solved exactly)"
+    )
 
 
 def _mass(fam: Family, params: dict[str, float], bounds: Bounds) -> float:
@@ -163,9 +178,11 @@ def _starts(fam: Family, bounds: Bounds, free: list[str]) -> list[np.ndarray]:
     return starts
 
 
-def _solve_one(fam: Family, bounds: Bounds, name: str) -> dict[str, float]:
-    """The largest scale whose mass in [lower, upper] equals the target (the widest prior)."""
-    best_params, best = _max_mass(fam, bounds, [name])
+def _solve_one(
+    fam: Family, bounds: Bounds, name: str, best_params: dict[str, float], best: float
+) -> dict[str, float]:
+    """The largest scale whose mass in [lower, upper] equals the target (the widest prior);
+    ``best_params`` hold the most mass the family can reach, ``best``."""
     if best < bounds.mass:
         return best_params
     z_best = np.log(best_params[name])

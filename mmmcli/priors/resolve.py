@@ -19,6 +19,7 @@ from ..inputs.calibration import Calibration
 from ..inputs.data import ModelData
 from ..spec import names
 from ..spec.config import Bounds, Config, Prior
+from ..spec.families import FAMILIES
 from .bounds import format_params, solve_bounds
 from .families import frozen, support
 
@@ -231,6 +232,13 @@ def resolve_one(
         rp = ResolvedPrior(name, dist, params, "bounds", unit, key, spec.bounds, achieved)
     else:
         rp = ResolvedPrior(name, spec.dist, dict(spec.params), "explicit", unit, key)
+    assert rp.dist is not None
+    problem = FAMILIES[rp.dist].check(rp.params)
+    if problem:  # a default scaled to data whose numbers overflow, say
+        raise PriorError(
+            f"{key}: the {rp.source} prior {rp.dist}({format_params(rp.params)}) is not usable "
+            f"({problem}); check the data's scale, or give this prior explicitly"
+        )
     _check_support(rp, domain)
     return rp
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,32 +21,78 @@ from ..errors import LockedError, UsageError
 from ..spec.config import Config
 
 TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
+RUN_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
+LATEST = "latest"
 
 
 class RunFolder:
-    """A run folder under construction: write into ``.path``, then ``commit()`` it."""
+    """A run folder under construction: write into ``.path``, then ``commit()`` it.
 
-    def __init__(self, parent: Path, prefix: str = ""):
-        self.started = datetime.now(UTC)
+    The states a runs folder can be in, and why every failure or signal leaves them consistent:
+
+    1. ``.tmp-<name>-<pid>/`` being written: not a run. A failure or signal removes it; a process
+       killed outright leaves it, and the next run removes it (its pid is dead).
+    2. ``latest`` prepared: before the rename, a passing run makes ``.latest-<pid>``, a link to
+       the final name. A failure here removes it and the temporary folder: still state 1.
+    3. The rename of the temporary folder to ``<timestamp>/`` (atomic): the run exists, complete.
+    4. ``.latest-<pid>`` renamed over ``latest`` (atomic, a link over the tool's own link). If
+       that fails, the run is renamed back and discarded, so no run exists that its exit code
+       denies. Killed between 3 and 4, the run stands complete and marked passed in its manifest
+       while ``latest`` still names the previous one; the next passing run moves it.
+
+    Signals are held from before 2 to after 4 (``interrupts.commit_point``).
+    """
+
+    def __init__(self, parent: Path, prefix: str = "", started: datetime | None = None):
+        self.started = started or datetime.now(UTC)
         self.parent = parent
         self.final = parent / (prefix + self.started.strftime(TIMESTAMP))
         self.path = parent / f".tmp-{self.final.name}-{os.getpid()}"
-        self.path.mkdir(parents=True)
+        try:
+            self.path.mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(f"{parent}: cannot write the runs folder: {exc.strerror}") from None
 
     def commit(self, passed: bool) -> Path:
         """Move the finished folder into place; point ``latest`` at it when it passed."""
-        os.replace(self.path, self.final)
+        link = None
         if passed:
-            link = self.parent / "latest"
-            tmp = self.parent / f".latest-{os.getpid()}"
-            if tmp.is_symlink() or tmp.exists():
-                tmp.unlink()
-            tmp.symlink_to(self.final.name)
-            os.replace(tmp, link)
+            check_latest(self.parent)
+            link = self.parent / f".latest-{os.getpid()}"
+            if os.path.lexists(link):
+                link.unlink()
+            link.symlink_to(self.final.name)
+        os.replace(self.path, self.final)
+        if link is not None:
+            try:
+                os.replace(link, self.parent / LATEST)
+            except OSError:
+                os.replace(self.final, self.path)  # undo: no run without its `latest`
+                link.unlink()
+                raise
         return self.final
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def check_latest(parent: Path) -> None:
+    """Refuse a ``latest`` that is not the tool's own link (a user's file or folder, a link
+    elsewhere): a passing run would have to replace it."""
+    latest = parent / LATEST
+    if not os.path.lexists(latest):
+        return
+    if latest.is_symlink() and RUN_NAME.fullmatch(os.readlink(latest)):
+        return  # ours (possibly dangling: its run was deleted)
+    what = (
+        "a link to " + os.readlink(latest)
+        if latest.is_symlink()
+        else ("a folder" if latest.is_dir() else "a file")
+    )
+    raise UsageError(
+        f"{latest}: is {what}, not the link mmm keeps to the newest passing run; "
+        f"move it away (mmm would replace it)"
+    )
 
 
 class RunLock:
@@ -93,11 +140,14 @@ class RunLock:
 
 
 def remove_stale_temporaries(parent: Path) -> None:
-    """Delete temporary folders left by runs killed outright (SIGKILL, power loss)."""
-    for tmp in parent.glob(".tmp-*"):
+    """Delete temporary folders and ``latest`` links left by runs killed outright."""
+    for tmp in [*parent.glob(".tmp-*"), *parent.glob(".latest-*")]:
         pid = tmp.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.is_symlink() or not tmp.is_dir():
+                tmp.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -115,6 +165,8 @@ def check_writable(parent: Path) -> None:
     probe = parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not a folder)")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not writable)")
 
@@ -129,6 +181,6 @@ def completed_runs(parent: Path) -> list[Path]:
     """Finished run folders, oldest first."""
     if not parent.is_dir():
         return []
-    runs = [p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()]
-    runs = [p for p in runs if not p.name.startswith(".") and (p / "manifest.json").is_file()]
+    runs = [p for p in parent.iterdir() if RUN_NAME.fullmatch(p.name) and not p.is_symlink()]
+    runs = [p for p in runs if (p / "manifest.json").is_file()]
     return sorted(runs, key=lambda p: p.name)

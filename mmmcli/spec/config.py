@@ -6,6 +6,7 @@ file, and raises ``ConfigError`` with a one-line message naming the file and key
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from pathlib import Path
@@ -31,7 +32,16 @@ RESERVED = {"intercept", "trend", "seasonality", "sigma", "nu", "mu", "target"}
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """Every block of the config: unknown keys are errors, types are not coerced ("5" is not a
+    number, 4.0 is not a count, true is not a number) and numbers are finite."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
+    )
+
+
+# A path in the config: written as a string in YAML.
+ConfigPath = Annotated[Path, Field(strict=False)]
 
 
 class Bounds(Strict):
@@ -177,6 +187,8 @@ class _Transform(Strict):
                     f"{self.type} has no parameter {key!r}{hint} "
                     f"(parameters: {', '.join(allowed) or 'none'})"
                 )
+            if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+                raise ValueError(f"{key}: expected a finite number or a prior, got {value!r}")
             try:
                 parsed = (
                     float(value) if isinstance(value, int | float) else Prior.model_validate(value)
@@ -243,7 +255,7 @@ class Control(Strict):
 
 
 class DataSpec(Strict):
-    path: Path
+    path: ConfigPath
     date_column: str = "date"
     frequency: str | None = Field(None, description="pandas frequency (W, W-MON, D, MS); inferred")
 
@@ -274,10 +286,10 @@ class Trend(Strict):
 class Sampler(Strict):
     engine: Literal["nutpie", "pymc"] = "nutpie"
     chains: int = Field(4, ge=1, le=64)
-    draws: int = Field(1000, ge=10)
-    tune: int = Field(1000, ge=10)
+    draws: int = Field(1000, ge=10, le=1_000_000)
+    tune: int = Field(1000, ge=10, le=1_000_000)
     target_accept: float = Field(0.9, gt=0.5, lt=1)
-    seed: int = Field(42, ge=0)
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="Any integer up to 2**63 - 1")
     cores: int | None = Field(None, ge=1)
 
 
@@ -292,7 +304,7 @@ class Holdout(Strict):
 
 
 class Output(Strict):
-    dir: Path = Path("runs")
+    dir: ConfigPath = Path("runs")
 
 
 ChannelName = Annotated[str, Field(pattern=NAME_RE.pattern)]
@@ -313,7 +325,7 @@ class CalibrationSource(Strict):
     ``confidence``).
     """
 
-    path: Path
+    path: ConfigPath
     channel: str | None = None
     method: Literal["likelihood", "fixed", "potential"] = "likelihood"
     sigma: Prior | None = Field(
@@ -358,6 +370,16 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> Config:
+        roles = [("data.date_column", self.data.date_column), ("target.column", self.target.column)]
+        roles += [(f"channels.{n}.spend", c.spend) for n, c in self.channels.items()]
+        roles += [(f"controls.{n}.column", c.column) for n, c in self.controls.items()]
+        seen: dict[str, str] = {}
+        for key, column in roles:
+            if column in seen:
+                raise ValueError(
+                    f"column {column!r} is both {seen[column]} and {key}; a column plays one role"
+                )
+            seen[column] = key
         both = set(self.channels) & set(self.controls)
         if both:
             raise ValueError(f"names used as both channel and control: {', '.join(sorted(both))}")
@@ -407,6 +429,8 @@ class Config(Strict):
 def load_config(path: str | Path) -> Config:
     """Read, validate and return the config at ``path``; raise ConfigError on any problem."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
@@ -419,10 +443,33 @@ def load_config(path: str | Path) -> Config:
     return cfg
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last
+    silently: a config that says one thing twice is a mistake to point at)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor below says so
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice (first on line {first})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml(text: str, path: Path) -> dict[str, Any]:
-    """Safe-load YAML (no Python tags are ever constructed)."""
+    """Safe-load YAML (no Python tags are ever constructed; a duplicate key is an error)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -5,23 +5,25 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..runs.folder import check_writable, runs_folder
+from ..runs.folder import runs_folder
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare
+from .prepare import effective_sampler, prepare, ready_model
 
 
 def check(
     config: Config | str | Path, *, out: Path | None = None, quick: bool = False, **overrides
 ) -> dict:
-    """Validate config, data and calibration, solve priors; return the plan as a dict.
+    """Validate config, data and calibration, solve priors, build and evaluate the model;
+    return the plan as a dict.
 
-    Raises UsageError (exit 2) on any problem, exactly as ``fit`` would before sampling.
+    Raises UsageError (exit 2) on any problem, exactly as ``fit`` would before sampling: both
+    run ``workflows.prepare``.
     """
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
     data, priors, calib = prepare(cfg)
-    check_writable(runs_folder(cfg, out))
+    ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
     channels = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
         channels.append(

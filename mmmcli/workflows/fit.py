@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,13 @@ from ..analysis.conflict import conflict_lines, prior_conflict
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
 from ..analysis.results import Results, calibration_warnings, compute_results
 from ..inputs.data import ModelData
-from ..model.build import build_model, check_initial_point
 from ..runs.fingerprint import input_hashes, unchanged_run
-from ..runs.folder import RunFolder, RunLock, check_writable, runs_folder
+from ..runs.folder import RunFolder, RunLock, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
 from ..spec.config import Config, Sampler, load_config
 from ..version import __version__
-from .prepare import effective_sampler, prepare
+from .prepare import effective_sampler, prepare, ready_model
 
 for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -81,6 +81,7 @@ def fit(
     calibration files, tool version and overrides match the newest run is not refitted: that
     run's outcome is returned with ``skipped`` set.
     """
+    started = datetime.now(UTC)
     console = console or Console(stderr=True)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -95,9 +96,7 @@ def fit(
             return _skipped(found, console)
 
     _warn(console, [*cfg.warnings(), *calib.warnings])
-    model = build_model(cfg, data, priors, calib)
-    check_initial_point(model)
-    check_writable(parent)
+    model = ready_model(cfg, data, priors, calib, parent)
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))
 
@@ -120,8 +119,7 @@ def fit(
         diag["status"] = status
         conflicts = prior_conflict(priors, sampled.idata.posterior)
 
-        run = RunFolder(parent)
-        run_dir = None
+        run = RunFolder(parent, started=started)
         try:
             write_fit_files(run.path, cfg, data, priors, sampled, summary, diag, results, conflicts)
             timings["write"] = time.perf_counter() - t
@@ -129,13 +127,9 @@ def fit(
                 run.path / "manifest.json",
                 manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
             )
-            with interrupts.deferred():  # a complete run is either in place or not at all
+            with interrupts.commit_point():  # a complete run is either in place or not at all
                 interrupts.check()
                 run_dir = run.commit(passed=status == "passed")
-        except interrupts.Interrupted as exc:
-            exc.written = run_dir
-            run.discard()
-            raise
         except BaseException:
             run.discard()
             raise

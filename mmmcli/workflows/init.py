@@ -65,11 +65,22 @@ def scaffold(directory: Path) -> list[Path]:
     existing = [p for p in targets if p.exists()]
     if existing:
         raise UsageError(f"{existing[0]}: already exists; mmm init never overwrites files")
-    (directory / "data").mkdir(parents=True, exist_ok=True)
-    source = resources.files("mmmcli") / "samples"
-    for name in FILES:
-        with resources.as_file(source / name) as path:
-            shutil.copyfile(path, directory / "data" / name)
+    for folder in (directory, directory / "data"):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: is a file, not a folder")
+    created = [p for p in (directory, directory / "data") if not p.exists()]
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in directory.resolve().name)
-    config.write_text(CONFIG.format(name=name.lstrip("_-") or "mmm"), encoding="utf-8")
+    try:
+        (directory / "data").mkdir(parents=True, exist_ok=True)
+        source = resources.files("mmmcli") / "samples"
+        for file in FILES:
+            with resources.as_file(source / file) as path:
+                shutil.copyfile(path, directory / "data" / file)
+        config.write_text(CONFIG.format(name=name.lstrip("_-") or "mmm"), encoding="utf-8")
+    except OSError as exc:  # nothing half-written: remove what this call made
+        for path in targets:
+            path.unlink(missing_ok=True)
+        for folder in reversed(created):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise UsageError(f"{directory}: cannot write the project: {exc.strerror or exc}") from None
     return targets

@@ -1,14 +1,25 @@
-"""What every command does before it models anything: load, validate and resolve the inputs."""
+"""What every command does before it samples anything: the one validation pass.
+
+``mmm check`` and ``mmm fit`` call the same two steps, so whatever ``check`` accepts, ``fit``
+accepts: :func:`prepare` loads and checks the data and calibration files and resolves every
+prior; :func:`ready_model` builds the model, evaluates it at its initial point and checks that
+the runs folder can take a run.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pymc as pm
 from pydantic import ValidationError
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelError, PriorError
 from ..inputs.calibration import Calibration, load_calibration
 from ..inputs.data import ModelData, load_data
+from ..model.build import build_model, check_initial_point
 from ..model.fixed import fix_calibrated
 from ..priors.resolve import PriorSet, resolve_priors, with_calibration_noise
+from ..runs.folder import check_latest, check_writable
 from ..spec.config import Config, Sampler
 
 QUICK = {"chains": 2, "draws": 200, "tune": 200}
@@ -17,14 +28,31 @@ QUICK = {"chains": 2, "draws": 200, "tune": 200}
 def prepare(cfg: Config) -> tuple[ModelData, PriorSet, Calibration]:
     """Load and validate data and calibration, then solve and check every prior (no sampling)."""
     data = load_data(cfg)
-    priors = resolve_priors(cfg, data)
     calib = load_calibration(cfg, data)
-    priors = with_calibration_noise(priors, calib)
-    priors = fix_calibrated(cfg, data, priors, calib)
+    try:
+        priors = resolve_priors(cfg, data)
+        priors = with_calibration_noise(priors, calib)
+        priors = fix_calibrated(cfg, data, priors, calib)
+    except PriorError as exc:
+        raise PriorError(f"{cfg.source}: {exc}") from None
     return data, priors, calib
 
 
-def effective_sampler(cfg: Config, *, quick: bool = False, **overrides) -> Sampler:
+def ready_model(
+    cfg: Config, data: ModelData, priors: PriorSet, calib: Calibration, parent: Path
+) -> pm.Model:
+    """The model, checked at its initial point, and a runs folder ready to take its run."""
+    model = build_model(cfg, data, priors, calib)
+    try:
+        check_initial_point(model)
+    except ModelError as exc:
+        raise ModelError(f"{cfg.source}: {exc}") from None
+    check_writable(parent)
+    check_latest(parent)
+    return model
+
+
+def effective_sampler(cfg: Config, *, quick: bool = False, **overrides: object) -> Sampler:
     """The config's sampler settings with ``--quick`` and command-line overrides applied."""
     values = cfg.sampler.model_dump()
     if quick:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import interrupts
 from ..analysis.prior_predictive import prior_predictive
 from ..model.build import build_model
 from ..runs.folder import RunFolder, runs_folder
@@ -47,7 +48,9 @@ def prior_check(
             "summary": pp.summary.to_dict(orient="records"),
         }
         write_json(run.path / "prior.json", result)
-        run.commit(passed=False)
+        with interrupts.commit_point():
+            interrupts.check()
+            run.commit(passed=False)
     except BaseException:
         run.discard()
         raise

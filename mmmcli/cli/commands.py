@@ -8,7 +8,6 @@ drift, 75 another run of the config holds the lock, 130/143 interrupted.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import traceback
@@ -20,9 +19,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import MMMError
-from ..interrupts import Interrupted, raise_on_signals
+from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
 
@@ -40,7 +40,7 @@ class Engine(StrEnum):
     pymc = "pymc"
 
 
-ConfigArg = Annotated[Path, typer.Argument(help="The model's YAML config.")]
+ConfigArg = Annotated[Path, typer.Argument(metavar="CONFIG", help="The model's YAML config.")]
 OutOpt = Annotated[
     Path | None, typer.Option(help="Runs folder (default: the config's output.dir).")
 ]
@@ -49,16 +49,24 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on st
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    """Bayesian Marketing Mix Modeling from a YAML file."""
-    if version:
+def _version(value: bool) -> None:
+    if value:
         from ..version import __version__
 
         typer.echo(__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
+) -> None:
+    """Bayesian Marketing Mix Modeling from a YAML file."""
 
 
 @app.command()
@@ -87,20 +95,19 @@ def fit(
     console = _console(quiet)
 
     def go():
-        with raise_on_signals():
-            return run_fit(
-                config,
-                out=out,
-                quick=quick,
-                if_changed=if_changed,
-                console=console,
-                progress=not quiet,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                seed=seed,
-                engine=engine.value if engine else None,
-            )
+        return run_fit(
+            config,
+            out=out,
+            quick=quick,
+            if_changed=if_changed,
+            console=console,
+            progress=not quiet,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            engine=engine.value if engine else None,
+        )
 
     outcome = _guard(go, debug, as_json, "fit")
     if as_json:
@@ -132,8 +139,11 @@ def check(
 def prior(
     config: ConfigArg,
     out: OutOpt = None,
-    draws: Annotated[int, typer.Option(help="Prior predictive draws.")] = 500,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the sampler's).")] = None,
+    draws: Annotated[int, typer.Option(min=1, max=100_000, help="Prior predictive draws.")] = 500,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Random seed (default: the sampler's)."),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -218,30 +228,29 @@ def _guard(action: Callable, debug: bool, as_json: bool, command: str):
             traceback.print_exc()
         _fail(command, as_json, exc.exit_code, str(exc), "error")
     except Interrupted as exc:
-        done = (
-            f"the run was already complete: {exc.written}"
-            if exc.written
-            else ("nothing was written")
-        )
-        _fail(command, as_json, exc.exit_code, f"{exc}; {done}", "interrupted")
+        _fail(command, as_json, exc.exit_code, f"{exc}; nothing was written", "interrupted")
     except KeyboardInterrupt:
         _fail(command, as_json, 130, "interrupted; nothing was written", "interrupted")
     except Exception as exc:  # an internal error: one line, traceback in a log
         if debug:
             raise
-        log = Path(tempfile.gettempdir()) / f"mmm-error-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        _fail(
-            command,
-            as_json,
-            1,
-            f"internal error: {type(exc).__name__}: {exc} (traceback: {log})",
-            "internal error",
-        )
+        _fail(command, as_json, 1, _internal(exc), "internal error")
+
+
+def _internal(exc: BaseException) -> str:
+    """Write the traceback of an unexpected error to a log file; the line that points at it."""
+    log = Path(tempfile.gettempdir()) / f"mmm-error-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        log.write_text(text, encoding="utf-8")
+        where = f"traceback: {log}"
+    except OSError as err:
+        where = f"no log written ({err.strerror}); run with --debug for the traceback"
+    return f"{type(exc).__name__}: {exc} ({where})"
 
 
 def _fail(command: str, as_json: bool, code: int, message: str, label: str):
-    errors.print(f"[red]{label}:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if as_json:
         _emit(
             {
@@ -254,20 +263,37 @@ def _fail(command: str, as_json: bool, code: int, message: str, label: str):
     raise typer.Exit(code)
 
 
-def main() -> None:
-    """Console-script entry point.
+def run(args: list[str]) -> int:
+    """Run one ``mmm`` command line and return its exit code.
 
-    Once the command has returned and its output is flushed the process ends with
-    ``os._exit``: every file is already closed and committed, and the interpreter's teardown of
-    PyMC's, PyTensor's and numba's module state cost about half a second per run.
+    Every outcome has one: a command's own, 2 for a command line that does not parse (one line,
+    and with ``--json`` the same JSON error object as any other failure), 1 for an internal
+    error (one line, the traceback in a log file).
     """
+    as_json = "--json" in args
+    command = args[0] if args and args[0] in COMMANDS else "mmm"
     try:
-        app()
-        code = 0
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        result = app(args=args, prog_name="mmm", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.TyperException as exc:  # the command line itself: unknown option, bad value
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and not as_json:  # `mmm` alone: the help
+            app(args=[*args, "--help"], prog_name="mmm", standalone_mode=False)
+            return exc.exit_code
+        usage = f" (usage: {ctx.get_usage().removeprefix('Usage: ')})" if ctx else ""
+        return _exit_code(command, as_json, exc.exit_code, exc.format_message() + usage)
+    except typer.Abort:
+        return _exit_code(command, as_json, 1, "aborted", "error")
+    except Exception as exc:
+        return _exit_code(command, as_json, 1, _internal(exc), "internal error")
+
+
+def _exit_code(command: str, as_json: bool, code: int, message: str, label: str = "error") -> int:
+    try:
+        _fail(command, as_json, code, message, label)
+    except typer.Exit as exit_:
+        return exit_.exit_code
+    return code
+
+
+COMMANDS = ("fit", "check", "prior", "compare", "init", "schema")
