@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class MMMError(Exception):
     """Base error: a one-line, user-facing message and an exit code."""
@@ -43,3 +45,26 @@ def did_you_mean(key: str, options: list[str]) -> str:
 
     close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters (a newline in a YAML key, say) escaped."""
+    return "".join(
+        repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
+def decode_text(data: bytes) -> str:
+    """Text of a file: UTF-8 (a byte-order mark is dropped), or UTF-16 with its byte-order mark
+    (what spreadsheet programs write); raises ``UnicodeDecodeError`` for anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def undecodable(exc: UnicodeDecodeError) -> str:
+    return (
+        f"not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at position "
+        f"{exc.start}); save it as UTF-8"
+    )

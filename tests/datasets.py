@@ -197,3 +197,69 @@ def lift_twins(folder: Path, seed: int = 2, tests=LIFT_TESTS, rel_sigma: float =
         "plain": _twins_config(folder, "plain", channels, None),
         "calibrated": _twins_config(folder, "calibrated", channels, [{"path": "lift_tests.csv"}]),
     }
+
+
+def tiny_project(seed: int = 0) -> dict[str, str | dict]:
+    """A small valid project as file contents, for the adversarial suite to mutate.
+
+    30 weeks, two channels (one with geometric adstock and hill saturation), a price control,
+    a per-period uplift file and a lift-test file; ``config`` is the config as a dict, every
+    path relative to the project folder.
+    """
+    rng = np.random.default_rng(seed)
+    n = 30
+    dates = pd.date_range("2024-01-01", periods=n, freq="W-MON")
+    a, b = rng.gamma(2.0, 100.0, n), rng.gamma(2.0, 50.0, n)
+    y = 100 + 0.05 * adstock(a, geometric_weights(0.4, 2)) + 0.08 * b + rng.normal(0, 3, n)
+    frame = pd.DataFrame(
+        {
+            "date": dates.strftime("%Y-%m-%d"),
+            "y": np.round(y, 2),
+            "a_spend": np.round(a, 2),
+            "b_spend": np.round(b, 2),
+            "price": np.round(1 + rng.normal(0, 0.05, n), 3),
+        }
+    )
+    uplift = pd.DataFrame(
+        {"date": dates[10:14].strftime("%Y-%m-%d"), "uplift": [9.0, 11.0, 8.5, 10.0], "sigma": 2.0}
+    )
+    lift = pd.DataFrame(
+        [
+            {
+                "channel": "b",
+                "start": str(dates[20].date()),
+                "end": str((dates[21] + pd.Timedelta(days=6)).date()),
+                "spend_delta": round(float(0.2 * b[20:22].sum()), 2),
+                "uplift": 3.0,
+                "sigma": 1.5,
+            }
+        ]
+    )
+    config = {
+        "name": "tiny",
+        "data": {"path": "data.csv", "date_column": "date"},
+        "target": {"column": "y", "kind": "revenue"},
+        "channels": {
+            "a": {
+                "spend": "a_spend",
+                "adstock": {"type": "geometric", "max_lag": 2},
+                "saturation": {"type": "hill"},
+            },
+            "b": {"spend": "b_spend", "coefficient": {"dist": "HalfNormal", "sigma": 1.0}},
+        },
+        "controls": {"price": {"column": "price"}},
+        "seasonality": {"yearly_fourier_order": 1},
+        "trend": "linear",
+        "calibration": [
+            {"channel": "a", "path": "uplift.csv"},
+            {"path": "lift.csv"},
+        ],
+        "sampler": {"chains": 2, "draws": 50, "tune": 50, "seed": 1},
+        "output": {"dir": "runs"},
+    }
+    return {
+        "config": config,
+        "data.csv": frame.to_csv(index=False),
+        "uplift.csv": uplift.to_csv(index=False),
+        "lift.csv": lift.to_csv(index=False),
+    }

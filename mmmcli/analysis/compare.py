@@ -92,6 +92,9 @@ class Comparison:
         """A JSON-safe dict (NaN and infinities become ``None``)."""
         return clean_json(
             {
+                "command": "compare",
+                "status": "drift" if self.drifted else "ok",
+                "exit_code": 4 if self.drifted else 0,
                 "run": str(self.run) if self.run else None,
                 "baseline": str(self.baseline) if self.baseline else None,
                 "rtol": self.rtol,

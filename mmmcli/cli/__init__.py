@@ -29,15 +29,36 @@ def main() -> None:
 
         code = run(args)
     except Interrupted as exc:  # before a command took charge (while importing, parsing)
-        code = exc.exit_code
-        message = f"{exc}; nothing was written"
-        print(f"interrupted: {message}", file=sys.stderr)
-        if "--json" in args:
-            status = {"command": "mmm", "status": "interrupted", "exit_code": code}
-            print(json.dumps({**status, "error": message}, indent=2))
+        code = _report(args, exc.exit_code, "interrupted", f"{exc}; nothing was written")
+    except Exception as exc:  # the tool itself cannot start (a broken install, say)
+        code = _report(args, 1, "internal error", _log(exc))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _report(args: list[str], code: int, label: str, message: str) -> int:
+    """One line on stderr and, with ``--json``, one object on stdout (standard library only:
+    this runs when the rest of the tool may not have loaded)."""
+    print(f"{label}: {message}", file=sys.stderr)
+    if "--json" in args:
+        status = {"command": "mmm", "status": label.replace(" ", "_"), "exit_code": code}
+        print(json.dumps({**status, "error": message}, indent=2))
+    return code
+
+
+def _log(exc: BaseException) -> str:
+    import tempfile
+    import time
+    import traceback
+
+    log = os.path.join(tempfile.gettempdir(), f"mmm-error-{time.time_ns()}.log")
+    try:
+        with open(log, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        log = "not written"
+    return f"{type(exc).__name__}: {exc} (traceback: {log})"
 
 
 def __getattr__(name: str) -> Any:

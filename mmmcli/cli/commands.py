@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import MMMError
+from ..errors import MMMError, one_line
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
@@ -250,6 +250,7 @@ def _internal(exc: BaseException) -> str:
 
 
 def _fail(command: str, as_json: bool, code: int, message: str, label: str):
+    message = one_line(message)
     errors.print(f"[red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if as_json:
         _emit(

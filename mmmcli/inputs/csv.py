@@ -6,12 +6,13 @@ column, so a user can go straight to the cell.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, did_you_mean
+from ..errors import DataError, decode_text, did_you_mean, undecodable
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -21,12 +22,16 @@ def read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
+        text = decode_text(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: {undecodable(exc)}") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot parse as CSV: {first}") from None
 
@@ -75,7 +80,8 @@ def numeric_column(
 
 
 def parse_dates(col: pd.Series, path: Path, name: str) -> pd.Series:
-    """Dates from a CSV column (ISO strings; a time zone is converted to UTC and dropped)."""
+    """Dates from a CSV column (ISO strings). A time zone is dropped and the local date and time
+    kept, so ``2024-01-01T00:00:00+05:00`` is 1 January; mixed zones are converted to UTC."""
     missing = col.isna().to_numpy()
     if missing.any():
         raise DataError(f"{path}: line {int(np.argmax(missing)) + 2}: column {name!r} is empty")
@@ -85,14 +91,17 @@ def parse_dates(col: pd.Series, path: Path, name: str) -> pd.Series:
             f"{col.iloc[0]!r}); write dates as YYYY-MM-DD"
         )
     try:
-        parsed = pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
-    except (ValueError, TypeError) as exc:
+        try:
+            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        except ValueError:  # several time zones: one clock for all
+            parsed = pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise DataError(f"{path}: column {name!r}: cannot parse dates ({exc})") from None
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(f"{path}: line {i + 2}: column {name!r}: cannot parse date {col.iloc[i]!r}")
-    return parsed.dt.tz_localize(None)
+    return parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
 
 
 def date_column(frame: pd.DataFrame, path: Path, col: str) -> pd.DatetimeIndex:

@@ -59,11 +59,13 @@ class ModelData:
 
     @property
     def y_mean(self) -> float:
-        return float(self.y_train.mean())
+        with np.errstate(over="ignore", invalid="ignore"):  # inf: the priors refuse it
+            return float(self.y_train.mean())
 
     @property
     def y_sd(self) -> float:
-        sd = float(self.y_train.std())
+        with np.errstate(over="ignore", invalid="ignore"):
+            sd = float(self.y_train.std())
         return sd if sd > 0 else max(abs(self.y_mean), 1.0)
 
     def subset(self, stop: int) -> ModelData:
@@ -99,7 +101,8 @@ def load_data(cfg: Config) -> ModelData:
     if frame.empty:
         raise DataError(f"{path}: no data rows")
     dates = parse_dates(frame[dc], path, dc)
-    frame = frame.assign(**{dc: dates}, _line=np.arange(len(frame)) + 2)
+    frame = frame.assign(_raw=frame[dc].astype(str), _line=np.arange(len(frame)) + 2)
+    frame[dc] = dates
     frame = frame.sort_values(dc, kind="stable").reset_index(drop=True)
     freq = _check_periods(frame, path, dc, cfg.data.frequency)
     lines = frame["_line"].to_numpy()
@@ -178,14 +181,23 @@ def fourier_terms(dates: pd.DatetimeIndex, order: int) -> tuple[np.ndarray, list
     return (np.column_stack(cols) if cols else np.zeros((len(dates), 0))), names
 
 
+def _step(step: pd.Timedelta) -> str:
+    return f"{step.days} days" if step == pd.Timedelta(days=step.days) else str(step)
+
+
 def _check_periods(frame: pd.DataFrame, path: Path, dc: str, freq: str | None) -> str:
     dates = pd.DatetimeIndex(frame[dc])
+
+    def cited(i: int) -> str:  # a row's date as written in the file, and where
+        return f"{frame['_raw'].iloc[i]!r} (line {frame['_line'].iloc[i]})"
+
     dup = dates.duplicated()
     if dup.any():
         i = int(np.argmax(dup))
+        first = int(np.flatnonzero(dates == dates[i])[0])
         raise DataError(
-            f"{path}: line {frame['_line'].iloc[i]}: duplicate period "
-            f"{dates[i].date()} in column {dc!r}"
+            f"{path}: line {frame['_line'].iloc[i]}: duplicate period in column {dc!r}: "
+            f"{cited(i)} is the same period as {cited(first)}"
         )
     if len(dates) < 3:
         raise DataError(f"{path}: {len(dates)} rows; need at least {MIN_TRAIN_PERIODS}")
@@ -195,9 +207,8 @@ def _check_periods(frame: pd.DataFrame, path: Path, dc: str, freq: str | None) -
         gaps = np.flatnonzero((dates[1:] - dates[:-1]) != step)
         i = int(gaps[0]) if len(gaps) else 0
         raise DataError(
-            f"{path}: irregular dates in column {dc!r}: {dates[i].date()} is followed "
-            f"by {dates[i + 1].date()} (expected a step of {step.days} days); "
-            f"missing or extra periods?"
+            f"{path}: irregular dates in column {dc!r}: {cited(i)} is followed "
+            f"by {cited(i + 1)} (expected a step of {_step(step)}); missing or extra periods?"
         )
     try:
         expected = pd.date_range(dates[0], periods=len(dates), freq=inferred)
@@ -208,6 +219,6 @@ def _check_periods(frame: pd.DataFrame, path: Path, dc: str, freq: str | None) -
         i = int(mismatch[0])
         raise DataError(
             f"{path}: dates in column {dc!r} do not follow frequency {inferred!r}: "
-            f"expected {expected[i].date()}, found {dates[i].date()} (missing period?)"
+            f"expected {expected[i]}, found {cited(i)} (missing period?)"
         )
     return inferred

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import ConfigError, did_you_mean
+from ..errors import ConfigError, decode_text, did_you_mean, undecodable
 from .families import FAMILIES
 from .transforms import ADSTOCKS, SATURATIONS, Param, Transform
 
@@ -434,9 +434,11 @@ def load_config(path: str | Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        text = decode_text(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {undecodable(exc)}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     raw = parse_yaml(text, path)
     cfg = validate_config(raw, path)
     cfg._source = path.resolve()
@@ -476,6 +478,8 @@ def parse_yaml(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {where}{exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML is nested too deeply to be a config") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     return raw
@@ -486,6 +490,8 @@ def validate_config(raw: dict[str, Any], path: Path | str = "<config>") -> Confi
         return Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_first_error_text(exc, Config)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: a value is nested too deeply to be part of a config") from None
 
 
 def _first_error_text(exc: ValidationError, root: type[BaseModel] | None = None) -> str:

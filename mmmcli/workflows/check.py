@@ -40,6 +40,7 @@ def check(
     return {
         "command": "check",
         "status": "ok",
+        "exit_code": 0,
         "config": str(cfg.source),
         "name": cfg.name,
         "data": {

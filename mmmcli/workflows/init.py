@@ -65,9 +65,11 @@ def scaffold(directory: Path) -> list[Path]:
     existing = [p for p in targets if p.exists()]
     if existing:
         raise UsageError(f"{existing[0]}: already exists; mmm init never overwrites files")
-    for folder in (directory, directory / "data"):
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"{folder}: is a file, not a folder")
+    probe = directory / "data"
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{probe}: is a file, not a folder")
     created = [p for p in (directory, directory / "data") if not p.exists()]
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in directory.resolve().name)
     try:
@@ -79,7 +81,8 @@ def scaffold(directory: Path) -> list[Path]:
         config.write_text(CONFIG.format(name=name.lstrip("_-") or "mmm"), encoding="utf-8")
     except OSError as exc:  # nothing half-written: remove what this call made
         for path in targets:
-            path.unlink(missing_ok=True)
+            if path.is_file():
+                path.unlink()
         for folder in reversed(created):
             shutil.rmtree(folder, ignore_errors=True)
         raise UsageError(f"{directory}: cannot write the project: {exc.strerror or exc}") from None

@@ -41,6 +41,7 @@ def prior_check(
         result = {
             "command": "prior",
             "status": "ok",
+            "exit_code": 0,
             "run_dir": str(run.final),
             "draws": draws,
             "observed_outside_share": pp.observed_outside_share,
