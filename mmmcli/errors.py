@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 
 class MMMError(Exception):
@@ -55,16 +56,23 @@ def one_line(text: str) -> str:
     )
 
 
-def decode_text(data: bytes) -> str:
-    """Text of a file: UTF-8 (a byte-order mark is dropped), or UTF-16 with its byte-order mark
-    (what spreadsheet programs write); raises ``UnicodeDecodeError`` for anything else."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    return data.decode("utf-8-sig")
-
-
-def undecodable(exc: UnicodeDecodeError) -> str:
-    return (
-        f"not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at position "
-        f"{exc.start}); save it as UTF-8"
-    )
+def read_text(path: Path, kind: str, error: type[UsageError]) -> str:
+    """The text of the ``kind`` file (``"config"``, ``"CSV"``) at ``path``; ``error`` names the
+    problem: a folder, a missing file, unreadable bytes. UTF-8 (a byte-order mark is dropped) or
+    UTF-16 with its byte-order mark, as spreadsheet programs write it."""
+    if path.is_dir():
+        raise error(f"{path}: is a folder, not a {kind} file")
+    if not path.is_file():
+        raise error(f"{path}: {kind} file not found")
+    try:
+        data = path.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start : exc.start + 1]
+        raise error(
+            f"{path}: not UTF-8 text (byte {byte!r} at position {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -12,21 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, decode_text, did_you_mean, undecodable
+from ..errors import DataError, did_you_mean, read_text
 
 
 def read_csv(path: Path) -> pd.DataFrame:
     """Read a CSV with clear errors for a missing, empty or malformed file."""
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, not a CSV file")
-    if not path.is_file():
-        raise DataError(f"{path}: data file not found")
-    try:
-        text = decode_text(path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: {undecodable(exc)}") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(path, "CSV", DataError)
     try:
         return pd.read_csv(io.StringIO(text))
     except pd.errors.EmptyDataError:

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import ConfigError, decode_text, did_you_mean, undecodable
+from ..errors import ConfigError, did_you_mean, read_text
 from .families import FAMILIES
 from .transforms import ADSTOCKS, SATURATIONS, Param, Transform
 
@@ -429,17 +429,7 @@ class Config(Strict):
 def load_config(path: str | Path) -> Config:
     """Read, validate and return the config at ``path``; raise ConfigError on any problem."""
     path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder, not a config file")
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        text = decode_text(path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: {undecodable(exc)}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    raw = parse_yaml(text, path)
+    raw = parse_yaml(read_text(path, "config", ConfigError), path)
     cfg = validate_config(raw, path)
     cfg._source = path.resolve()
     return cfg

@@ -52,7 +52,7 @@ def test_invalid_override_exits_2_naming_the_option(tmp_path):
 def test_missing_data_file_exits_2_under_fit(tmp_path):
     path = edit_config(example_config(tmp_path), lambda raw: raw["data"].update(path="nope.csv"))
     result = invoke("fit", path, "--if-changed")
-    assert result.exit_code == 2 and "nope.csv: data file not found" in result.stderr
+    assert result.exit_code == 2 and "nope.csv: CSV file not found" in result.stderr
 
 
 def test_cli_bad_calibration_exits_2_before_sampling(twins, tmp_path):

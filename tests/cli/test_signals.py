@@ -6,7 +6,9 @@ compiles and samples, while the run is written and committed, and while the resu
 Whatever the moment:
 
 * the exit code is the signal's (130 / 143) or, when the run was committed before the signal,
-  the run's own (0 for a ``--quick`` run); never anything else;
+  the run's own (0 for a ``--quick`` run); never anything else (a signal in the first
+  milliseconds, before the interpreter has run a line of mmm, kills the process as the
+  signal's default does: nothing was written and nothing is said);
 * on 130 / 143 no run folder, no temporary folder and no ``.latest-*`` link is left, and the
   lock is free; on 0 there is exactly one complete run folder;
 * never a traceback; with ``--json`` stdout is exactly one JSON object carrying the exit code.
@@ -63,10 +65,13 @@ def assert_consistent(folder: Path, moment: float, signum: int, as_json: bool) -
     out, err = proc.communicate(timeout=600)
     code = proc.returncode
     shown = f"moment {moment:.2f}s, {signal.Signals(signum).name}: exit {code}\n{err}"
-    assert code in (0, 128 + signum), shown
-    assert "Traceback" not in err + out, shown
-    if as_json:
-        assert json.loads(out)["exit_code"] == code, shown
+    if code == -signum:  # killed before the interpreter ran a line of mmm: nothing to say
+        assert moment < 0.5, shown
+    else:
+        assert code in (0, 128 + signum), shown
+        assert "Traceback" not in err + out, shown
+        if as_json:
+            assert json.loads(out)["exit_code"] == code, shown
     parent = folder / "runs" / "example"
     leftovers = list(parent.glob(".tmp-*")) + list(parent.glob(".latest-*"))
     assert not leftovers, shown
@@ -74,7 +79,7 @@ def assert_consistent(folder: Path, moment: float, signum: int, as_json: bool) -
     if code == 0:
         assert len(runs) == 1 and (runs[0] / "manifest.json").is_file(), shown
     else:
-        assert runs == [] and "interrupted" in err, shown
+        assert runs == [] and (code < 0 or "interrupted" in err), shown
     if parent.exists():
         with RunLock(parent, "example"):  # free
             pass
