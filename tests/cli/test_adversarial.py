@@ -38,7 +38,7 @@ from tests.helpers import invoke
 
 BASE = tiny_project()
 CONFIG_NAME = "mmm.yaml"
-FAST, DEEP = 40, 500
+FAST, DEEP = 40, 300
 
 
 def _settings(examples: int) -> settings:
@@ -364,7 +364,7 @@ def _edit(frame: pd.DataFrame, edit: tuple) -> pd.DataFrame:
         order[i % rows], order[j % rows] = order[j % rows], order[i % rows]
         frame = frame.iloc[order]
     elif action == "date format" and "date" in frame and rows:
-        parsed = pd.to_datetime(frame["date"], errors="coerce")
+        parsed = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
         frame["date"] = parsed.dt.strftime(i).fillna("")
     return frame
 
