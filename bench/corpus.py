@@ -1,0 +1,104 @@
+"""Fit the stress corpus (``mmmsim.corpus``) with default settings and score it against truth.
+
+``python bench/corpus.py [--case NAME ...] [--out DIR]`` generates each case, runs
+``mmm fit <case>/mmm.yaml --json --quiet`` in its own process, as a user would, and reports per
+case: exit code, divergences, max r_hat, min ESS bulk, how many channels' 94% HDI of total
+contribution covers the true total, the posterior mean media share of the target against the
+true one, and the wall time. The table goes to stdout (markdown), the details to
+``bench/out/corpus.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from mmmsim import corpus  # noqa: E402
+
+
+def fit_case(case: corpus.Case, folder: Path) -> dict:
+    config = corpus.write_case(case, folder / case.name)
+    truth = json.loads((config.parent / "truth.json").read_text())
+    mmm = Path(sys.executable).parent / "mmm"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(mmm), "fit", str(config), "--json", "--quiet"], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    row = {"case": case.name, "exit": proc.returncode, "wall_s": round(wall, 1)}
+    try:
+        result = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return {**row, "error": proc.stderr.strip()[-300:]}
+    if "run_dir" not in result:
+        return {**row, "error": result.get("error")}
+    run = Path(result["run_dir"])
+    diag = json.loads((run / "diagnostics.json").read_text())
+    channels = pd.read_csv(run / "channels.csv").set_index("channel")
+    data = pd.read_csv(config.parent / "data.csv")
+    covered = 0
+    for name, true in truth["channels"].items():
+        low, high = channels.loc[name, ["contribution_hdi_low", "contribution_hdi_high"]]
+        covered += bool(low <= true["contribution_total"] <= high)
+    share = channels["contribution_mean"].sum() / data["target"].sum()
+    return {
+        **row,
+        "divergences": diag["divergences"],
+        "max_r_hat": diag["max_r_hat"],
+        "min_ess_bulk": diag["min_ess_bulk"],
+        "covered": covered,
+        "channels": len(truth["channels"]),
+        "media_share": float(share),
+        "true_media_share": truth["media_share_of_target"],
+        "true_media_variance_share": truth["media_share_of_variance"],
+    }
+
+
+def table(rows: list[dict]) -> str:
+    out = [
+        "| case | exit | div | max r_hat | min ESS | covered | media share (truth) | wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "error" in r:
+            out.append(f"| {r['case']} | {r['exit']} | | | | | {r['error'][:60]} | {r['wall_s']} |")
+            continue
+        out.append(
+            f"| {r['case']} | {r['exit']} | {r['divergences']} | {r['max_r_hat']:.3f} | "
+            f"{r['min_ess_bulk']:.0f} | {r['covered']}/{r['channels']} | "
+            f"{r['media_share']:.1%} ({r['true_media_share']:.1%}) | {r['wall_s']} |"
+        )
+    pairs = sum(r.get("channels", 0) for r in rows if "error" not in r)
+    covered = sum(r.get("covered", 0) for r in rows if "error" not in r)
+    if pairs:
+        out.append(f"\ncoverage: {covered}/{pairs} (case, channel) pairs = {covered / pairs:.0%}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "corpus")
+    args = parser.parse_args()
+    cases = [corpus.case(n) for n in args.case] if args.case else list(corpus.CASES)
+    rows = []
+    for case in cases:
+        rows.append(fit_case(case, args.out))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    (HERE / "out").mkdir(exist_ok=True)
+    (HERE / "out" / "corpus.json").write_text(json.dumps(rows, indent=2) + "\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
