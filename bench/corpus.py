@@ -5,7 +5,7 @@
 case: exit code, divergences, max r_hat, min ESS bulk, how many channels' 94% HDI of total
 contribution covers the true total, the posterior mean media share of the target against the
 true one, and the wall time. The table goes to stdout (markdown), the details to
-``bench/out/corpus.json``.
+``bench/out/corpus.json`` (``--save NAME``: ``bench/out/NAME.json``).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", action="append", help="only these cases (repeatable)")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "corpus")
+    parser.add_argument("--save", default="corpus", help="bench/out/<SAVE>.json (default corpus)")
     args = parser.parse_args()
     cases = [corpus.case(n) for n in args.case] if args.case else list(corpus.CASES)
     rows = []
@@ -96,7 +97,7 @@ def main() -> None:
         rows.append(fit_case(case, args.out))
         print(json.dumps(rows[-1]), file=sys.stderr)
     (HERE / "out").mkdir(exist_ok=True)
-    (HERE / "out" / "corpus.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (HERE / "out" / f"{args.save}.json").write_text(json.dumps(rows, indent=2) + "\n")
     print(table(rows))
 
 

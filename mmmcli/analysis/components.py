@@ -34,6 +34,8 @@ def component_draws(
     """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
     outputs = [c for c in names.COMPONENTS if c in model.named_vars]
     outputs += [n for n in model.named_vars if names.is_path(n) and n not in outputs]
+    if model.named_vars.get(names.INTERCEPT) in model.deterministics:  # derived, not sampled
+        outputs.append(names.INTERCEPT)
     post = idata.posterior
     free = [rv for rv in model.free_RVs if rv.name in post]
     samples = {

@@ -54,7 +54,9 @@ def compute_results(
     if intercept_path in draws:
         parts["intercept"] = draws[intercept_path][:, :n]
     else:
-        intercept = _param_draws(idata, names.INTERCEPT, model)
+        intercept = draws.get(names.INTERCEPT)
+        if intercept is None:
+            intercept = _param_draws(idata, names.INTERCEPT, model)
         parts["intercept"] = np.repeat(intercept[:, None], n, axis=1)
     zeros = np.zeros_like(parts["intercept"])
     parts["trend"] = draws[names.TREND][:, :n] if names.TREND in draws else zeros

@@ -114,6 +114,8 @@ def fit(
         _emit(outcome.to_json())
     elif not outcome.skipped:
         render.channels(console, outcome.channels)
+    if not outcome.skipped:  # on stderr with --json too, like the rest of the human output
+        render.diagnosis(console, outcome.diagnostics)
     raise typer.Exit(outcome.exit_code)
 
 

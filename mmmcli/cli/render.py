@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..analysis.compare import Comparison
@@ -66,6 +67,46 @@ def _channel_rows(frame: pd.DataFrame, metric: str, split: bool) -> list[tuple[s
     return rows
 
 
+def diagnosis(console: Console, diag: dict[str, Any]) -> None:
+    """Why a fit failed its convergence checks and what to do (``diag``: diagnostics.json).
+
+    Printed last, so the lines a user acts on are the last on the screen; names are escaped
+    because vector elements (``seasonality_coef[sin1]``) look like rich markup.
+    """
+    found = diag.get("diagnosis")
+    if not found:
+        return
+    why = []
+    for key, label, spec in (
+        ("worst_r_hat", "r_hat above {:g}", ".3f"),
+        ("lowest_ess", "ESS bulk below {:g}", ".0f"),
+    ):
+        items = found[key]
+        if items:
+            values = ", ".join(f"{d['parameter']} {d['value']:{spec}}" for d in items)
+            why.append(f"{label.format(items[0]['threshold'])}: {values}")
+    why += [d["text"] for d in found["divergences"]]
+    if "divergences" in diag.get("failed", []) and not found["divergences"]:
+        why.append(
+            f"{diag['divergences']} divergent transitions (at most "
+            f"{diag['thresholds']['max_divergences']}), concentrated in no parameter's tail"
+        )
+    for title, lines in (("Why the checks failed:", why), ("What to do:", found["advice"])):
+        if lines:
+            console.print(f"[bold]{title}[/]")
+            console.print(_hanging(lines, "-" if lines is found["advice"] else ""))
+
+
+def _hanging(lines: list[str], bullet: str) -> Table:
+    """Lines indented under a heading, wrapped lines aligned with their first (no markup)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(overflow="fold")
+    for line in lines:
+        grid.add_row(bullet, escape(line))
+    return grid
+
+
 def plan(console: Console, plan: dict[str, Any]) -> None:
     """``mmm check``'s plan: data, channels, priors, calibration, sampler."""
     d = plan["data"]
@@ -101,23 +142,26 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         )
     console.print(table)
     priors = Table(title="Priors", title_justify="left")
-    for col in ("parameter", "source", "dist", "params", "achieved mass"):
+    implied = any(p.get("implied_coefficient") for p in plan["priors"])
+    columns = ["parameter", "source", "dist", "params", "achieved mass"]
+    for col in columns + (["implies"] if implied else []):
         priors.add_column(col)
     for p in plan["priors"]:
         mass = p["achieved_mass"]
-        priors.add_row(
+        cells = [
             p["parameter"],
             p["source"],
             p["dist"],
             p["params"],
             "" if mass is None else f"{mass:.3f}",
-        )
+        ]
+        priors.add_row(*cells, *([p.get("implied_coefficient") or ""] if implied else []))
     console.print(priors)
     for c in plan["calibration"]:
         where = f", window {c['window']}" if "window" in c else f", {c['observations']} periods"
         console.print(f"calibration: {c['source']}: {c['channel']} ({c['method']}{where})")
     for w in plan["warnings"]:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     s = plan["sampler"]
     console.print(
         f"sampler: {s['engine']}, {s['chains']} chains x {s['tune']} tune + {s['draws']} draws, "

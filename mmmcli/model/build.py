@@ -66,18 +66,36 @@ def build_model(
             params = {k: hyper[position[f"{name}.{k}"]] for k in prior.params}
             return distributions.build(prior.dist, name, params, **kwargs)
 
-        def coefficient(name: str, multiplicative: bool):
-            base = rv(name)
+        def drift(name: str) -> TensorVariable | None:
+            """The centred random walk of a time-varying variable, or None."""
             if names.grw_sigma(name) not in priors:
-                return base
-            return random_walk(
-                name, base, rv(names.grw_sigma(name)), train.n, t.shape[0], multiplicative
-            )
+                return None
+            return random_walk(name, rv(names.grw_sigma(name)), train.n, t.shape[0])
 
-        mu = coefficient(names.INTERCEPT, multiplicative=False) + pt.zeros_like(t)
-
-        media = Media(cfg, scale, rv, coefficient)
-        contributions = media.response(spend, list(range(len(train.channels))))
+        mu = pt.zeros_like(t)
+        fit_rows = pm.Data(names.FIT_ROWS, values[names.FIT_ROWS], dims="date")
+        media = Media(cfg, scale, rv)
+        everyone = list(range(len(train.channels)))
+        curves = media.curves(spend, everyone)
+        for j, name in enumerate(train.channels):
+            coef = names.coefficient(name)
+            w = drift(coef)
+            factor = 1.0 if w is None else pt.exp(w)
+            if coef in priors:
+                base = rv(coef)
+            else:  # a ROAS/CPA prior: the coefficient that gives that return over the fit
+                spent = (spend[:, j, 0] * fit_rows).sum() * scale[j]
+                effect = (
+                    spent * rv(names.roas(name))
+                    if names.roas(name) in priors
+                    else (spent / rv(names.cpa(name)))
+                )
+                base = effect / (curves[:, j] * factor * fit_rows).sum()
+            if w is None:
+                media.coefs.append(base)
+            else:
+                media.coefs.append(pm.Deterministic(names.path(coef), base * factor, dims="date"))
+        contributions = media.scaled(curves, everyone)
         pm.Deterministic(names.CHANNEL_CONTRIBUTION, contributions, dims=("date", "channel"))
         mu = mu + contributions.sum(axis=1)
 
@@ -101,7 +119,16 @@ def build_model(
             pm.Deterministic(names.TREND, trend, dims="date")
             mu = mu + trend
 
-        mu = pm.Deterministic(names.MU, mu, dims="date")
+        if names.INTERCEPT in priors:
+            intercept = rv(names.INTERCEPT)
+        else:  # the level that puts the fitted mean at the data's mean, plus a small offset
+            fitted = fit_rows.sum()
+            gap = ((y - mu) * fit_rows).sum() / fitted
+            intercept = pm.Deterministic(names.INTERCEPT, gap + rv(names.INTERCEPT_OFFSET))
+        w = drift(names.INTERCEPT)
+        if w is not None:
+            intercept = pm.Deterministic(names.path(names.INTERCEPT), intercept + w, dims="date")
+        mu = pm.Deterministic(names.MU, mu + intercept, dims="date")
         sigma = rv(names.SIGMA)
         if cfg.target.likelihood == "student_t":
             pm.StudentT(
@@ -147,18 +174,24 @@ def build_model(
 def data_values(cfg: Config, data: ModelData, calib: Calibration, n: int) -> dict[str, np.ndarray]:
     """Values of the model's data containers for the first ``n`` periods of ``data``.
 
-    Spend is divided by the channels' spend scales and stacked by lag. An experiment's
+    Spend is divided by the channels' spend scales and stacked by lag. The trend index and
+    the controls are centred on their means over the fitted periods, so the intercept is the
+    level at an average period and does not trade off against a slope or a control whose mean
+    is far from zero (measured: a price near 1 made intercept and price coefficient r = -1
+    and cost 5x in ESS). An experiment's
     counterfactual spend (spend minus the experiment's change) exists only in the fitted
     periods; later periods have no change.
     """
     lag = cfg.max_lag
     spend = data.spend[:n] / data.spend_scale
+    fit = data.n_train
     values = {
         names.SPEND_LAGGED: lag_stack(spend, lag),
-        names.TIME_INDEX: data.t[:n],
+        names.TIME_INDEX: data.t[:n] - data.t[:fit].mean(),
         names.TARGET: data.y[:n],
-        names.CONTROLS: data.controls[:n],
+        names.CONTROLS: data.controls[:n] - data.controls[:fit].mean(axis=0),
         names.FOURIER_TERMS: data.fourier[:n],
+        names.FIT_ROWS: (np.arange(n) < data.n_train).astype(float),
     }
     tests = calib.tests
     if tests:
@@ -173,18 +206,19 @@ def data_values(cfg: Config, data: ModelData, calib: Calibration, n: int) -> dic
 
 
 class Media:
-    """The channels' random variables and response curves.
+    """The channels' adstock and saturation, and their coefficients once the model sets them.
 
-    ``response`` maps lagged scaled spend whose columns belong to the given channels (observed
-    spend, or an experiment's counterfactual spend) through the same adstock, saturation and
-    coefficient, so calibration compares like with like.
+    ``curves`` maps lagged scaled spend whose columns belong to the given channels (observed
+    spend, or an experiment's counterfactual spend) through the same adstock and saturation;
+    ``response`` multiplies by the same coefficients, so calibration compares like with like.
     """
 
-    def __init__(self, cfg: Config, scale, rv, coefficient):
+    def __init__(self, cfg: Config, scale, rv):
         self.scale = scale
         self.n = len(cfg.channels)
+        self.coefs: list = []  # one per channel, a scalar or a path over dates
         lag = cfg.max_lag
-        weights, self.coefs, self.saturations = [], [], []
+        weights, self.saturations = [], []
         for name, ch in cfg.channels.items():
             params = {
                 (block, p.name): rv(names.transform_param(name, p.name))
@@ -196,13 +230,12 @@ class Media:
             if ch.lag < lag:
                 w = pt.concatenate([w, pt.zeros(lag - ch.lag)])
             weights.append(w)
-            self.coefs.append(coefficient(names.coefficient(name), multiplicative=True))
             self.saturations.append((ch.saturation.type, p_sat))
         self.weights = pt.stack(weights)  # (channels, max_lag + 1)
 
-    def response(self, lagged: TensorLike, channels: list[int]) -> TensorVariable:
-        """Contributions (periods, len(channels)) of ``lagged`` (periods, k, lags), column k
-        being channel ``channels[k]``."""
+    def curves(self, lagged: TensorLike, channels: list[int]) -> TensorVariable:
+        """Saturated adstocked spend (periods, len(channels)) of ``lagged`` (periods, k, lags),
+        column k being channel ``channels[k]``, before the coefficients."""
         x = adstock(lagged, self._take(self.weights, channels))
         groups: dict[str, list[int]] = {}
         for k, j in enumerate(channels):
@@ -221,39 +254,37 @@ class Media:
         curves = blocks[0] if len(blocks) == 1 else pt.concatenate(blocks, axis=1)
         if order != sorted(order):
             curves = curves[:, np.argsort(order)]
+        return curves
+
+    def scaled(self, curves: TensorVariable, channels: list[int]) -> TensorVariable:
+        """``curves`` of the given channels times their coefficients: contributions."""
         coefs = [self.coefs[j] for j in channels]
         if all(c.ndim == 0 for c in coefs):
             return curves * pt.stack(coefs)
-        return curves * pt.stack([c + pt.zeros_like(x[:, 0]) for c in coefs], axis=1)
+        return curves * pt.stack([c + pt.zeros_like(curves[:, 0]) for c in coefs], axis=1)
+
+    def response(self, lagged: TensorLike, channels: list[int]) -> TensorVariable:
+        """Contributions of ``lagged`` (see ``curves``)."""
+        return self.scaled(self.curves(lagged, channels), channels)
 
     def _take(self, tensor, channels: list[int]):
         return tensor if channels == list(range(self.n)) else tensor[channels]
 
 
-def random_walk(
-    name: str,
-    base: TensorLike,
-    sigma: TensorLike,
-    n_fit: int,
-    length: TensorLike,
-    multiplicative: bool,
-) -> TensorVariable:
-    """A coefficient that drifts: a zero-started Gaussian random walk around ``base``.
+def random_walk(name: str, sigma: TensorLike, n_fit: int, length: TensorLike) -> TensorVariable:
+    """A zero-started Gaussian random walk over the fitted periods, shifted to mean zero.
 
     Steps are ``Normal(0, sigma)`` increments (the centred form: measured cleaner than the
-    non-centred ``cumsum(sigma * z)`` on informative weekly data, see README), one per period;
-    the walk is shifted to mean zero over the fitted periods. Channel coefficients vary
-    multiplicatively, ``base * exp(w_t)``, so they stay positive and ``base`` (the user's prior
-    or bounds) is their geometric-mean level over the fitted periods; the intercept varies
-    additively,
-    ``base + w_t``. Periods after the fitted ones (a holdout) carry the last value forward.
+    non-centred ``cumsum(sigma * z)`` on informative weekly data, see README), one per period.
+    Channel coefficients vary multiplicatively, ``base * exp(w_t)``, so they stay positive and
+    ``base`` is their geometric-mean level over the fitted periods; the intercept varies
+    additively, ``base + w_t``. Periods after the fitted ones (a holdout) carry the last value
+    forward.
     """
     steps = pm.Normal(names.grw_step(name), 0.0, sigma, shape=n_fit - 1)
     w = pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
     w = w - w.mean()
-    w = pt.concatenate([w, pt.alloc(w[-1], pt.maximum(length - n_fit, 0))])
-    path = base * pt.exp(w) if multiplicative else base + w
-    return pm.Deterministic(names.path(name), path, dims="date")
+    return pt.concatenate([w, pt.alloc(w[-1], pt.maximum(length - n_fit, 0))])
 
 
 def prior_numbers(priors: PriorSet) -> tuple[list[str], np.ndarray]:

@@ -68,16 +68,22 @@ def convolve(x: np.ndarray, weights: TensorLike, max_lag: int) -> TensorVariable
 
 
 def logistic(x: TensorLike, lam: TensorLike) -> TensorVariable:
-    """``(1 - exp(-lam x)) / (1 + exp(-lam x))``: 0 at 0, approaches 1."""
-    x = pt.as_tensor_variable(x)
-    return (1 - pt.exp(-lam * x)) / (1 + pt.exp(-lam * x))
+    """``(1 - exp(-lam x)) / (1 + exp(-lam x))``: 0 at 0, approaches 1 (as ``tanh(lam x / 2)``,
+    which does not overflow)."""
+    return pt.tanh(lam * pt.as_tensor_variable(x) / 2)
 
 
 def hill(x: TensorLike, k: TensorLike, slope: TensorLike) -> TensorVariable:
-    """``x**slope / (x**slope + k**slope)``: half-saturated at ``x = k``."""
+    """``x**slope / (x**slope + k**slope)``: half-saturated at ``x = k``.
+
+    Evaluated as ``sigmoid(slope * (log x - log k))``, which neither overflows for large spend
+    nor has a NaN gradient in ``slope`` at zero spend (``0**slope * log 0``), as the power form
+    does in flighted channels.
+    """
     x = pt.as_tensor_variable(x)
-    xs = pt.switch(x > 0, x, 0) ** slope
-    return xs / (xs + k**slope)
+    positive = x > 0
+    safe = pt.switch(positive, x, 1.0)
+    return pt.switch(positive, pt.sigmoid(slope * (pt.log(safe) - pt.log(k))), 0.0)
 
 
 def michaelis_menten(x: TensorLike, k: TensorLike) -> TensorVariable:

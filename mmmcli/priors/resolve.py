@@ -18,7 +18,7 @@ from ..errors import PriorError
 from ..inputs.calibration import Calibration
 from ..inputs.data import ModelData
 from ..spec import names
-from ..spec.config import Bounds, Config, Prior
+from ..spec.config import Bounds, CoefficientPrior, Config, Prior
 from ..spec.families import FAMILIES
 from .bounds import format_params, solve_bounds
 from .families import frozen, support
@@ -96,13 +96,19 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
     def add(name: str, *args: Any) -> None:  # the arguments of resolve_one
         out[name] = resolve_one(name, *args)
 
-    add(
-        names.INTERCEPT,
-        cfg.intercept,
-        "intercept",
-        {"dist": "Normal", "mu": y_mean, "sigma": max(2 * y_sd, abs(y_mean))},
-        "target",
-    )
+    if cfg.intercept is not None and cfg.intercept.has_prior:
+        add(names.INTERCEPT, cfg.intercept, "intercept", {}, "target")
+    else:
+        # The intercept is derived: the level that makes the model's mean over the fitted
+        # periods the data's mean, plus this offset. The media's level and the intercept then
+        # no longer trade off along a ridge that the sampler has to walk.
+        add(
+            names.INTERCEPT_OFFSET,
+            None,
+            "intercept",
+            {"dist": "Normal", "mu": 0.0, "sigma": y_sd},
+            "target (model mean minus data mean, fitted periods)",
+        )
     # A random walk's step follows the data's frequency: sd per period ~ sqrt(days / 7).
     step = np.sqrt(data.period_days / 7.0)
     if cfg.intercept is not None and cfg.intercept.time_varying is not None:
@@ -139,15 +145,29 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
             {"dist": "Normal", "mu": 0.0, "sigma": 2 * y_sd / sd},
             f"target per unit of {ctrl.column}",
         )
+    returns = default_return(cfg, data)
     for i, (name, ch) in enumerate(cfg.channels.items()):
-        if ch.saturation.definition.bounded:
-            default = {"dist": "HalfNormal", "sigma": scale_y}
-            unit = "target/period (ceiling)"
-        else:
-            default = {"dist": "HalfNormal", "sigma": scale_y / float(data.spend_scale[i])}
-            unit = f"target per unit of {ch.spend}"
         coef = names.coefficient(name)
-        add(coef, ch.coefficient, f"channels.{name}.coefficient", default, unit, "positive")
+        kind = "roas" if cfg.target.kind == "revenue" else "cpa"
+        own = ch.roas if kind == "roas" else ch.cpa
+        if ch.coefficient_prior or name not in returns and own is None:
+            if ch.saturation.definition.bounded:
+                default = {"dist": "HalfNormal", "sigma": scale_y}
+                unit = "target/period (ceiling)"
+            else:
+                default = {"dist": "HalfNormal", "sigma": scale_y / float(data.spend_scale[i])}
+                unit = f"target per unit of {ch.spend}"
+            add(coef, ch.coefficient, f"channels.{name}.coefficient", default, unit, "positive")
+        else:
+            unit = "target per unit of spend" if kind == "roas" else "spend per target unit"
+            add(
+                names.roas(name) if kind == "roas" else names.cpa(name),
+                own,
+                f"channels.{name}.{kind}",
+                returns.get(name, {}),
+                f"{unit}, over the fitted periods",
+                "positive",
+            )
         varying = cfg.varying(name)
         if varying is not None:
             # multiplicative walk: the step is on the log scale (0.05 ~ 5% per week)
@@ -191,6 +211,37 @@ def resolve_priors(cfg: Config, data: ModelData) -> PriorSet:
     return out
 
 
+def default_return(cfg: Config, data: ModelData) -> dict[str, dict[str, Any]]:
+    """The shared default ROAS (or CPA) prior of the channels that have no prior of their own.
+
+    As Meridian's "total paid media contribution prior": one LogNormal return for all of them,
+    solved so that their summed contribution over the fitted periods has the config's
+    ``media_share`` mean and sd as a share of the target's total. With spend shares ``w_j``,
+    a common ``ROAS ~ LogNormal(mu, s)`` gives a share with mean ``exp(mu + s**2/2) S/Y`` and
+    coefficient of variation ``sqrt(exp(s**2) - 1) * sqrt(sum w_j**2)``, so ``s`` grows with
+    the number of channels and the total's spread stays as configured. A CPA is the inverse of
+    a return: ``LogNormal(-mu, s)``. Empty when the target's total is not positive (a share of
+    it means nothing): those channels keep a prior on the coefficient.
+    """
+    n = data.n_train
+    y_total = float(data.y[:n].sum())
+    chosen = [
+        j
+        for j, (name, ch) in enumerate(cfg.channels.items())
+        if not ch.coefficient_prior and ch.roas is None and ch.cpa is None
+    ]
+    spend = data.spend[:n, chosen].sum(axis=0) if chosen else np.zeros(0)
+    if not chosen or y_total <= 0 or spend.sum() <= 0:
+        return {}
+    share = cfg.media_share
+    w = spend / spend.sum()
+    s2 = float(np.log1p((share.sd / share.mean) ** 2 / float(np.sum(w**2))))
+    mu = float(np.log(share.mean * y_total / spend.sum()) - s2 / 2)
+    sign = 1.0 if cfg.target.kind == "revenue" else -1.0
+    prior = {"dist": "LogNormal", "mu": sign * mu, "sigma": float(np.sqrt(s2))}
+    return {list(cfg.channels)[j]: prior for j in chosen}
+
+
 def with_calibration_noise(priors: PriorSet, calib: Calibration) -> PriorSet:
     """``priors`` plus a noise prior for each likelihood uplift series without a sigma column.
 
@@ -221,6 +272,8 @@ def resolve_one(
     domain: str = "real",
 ) -> ResolvedPrior:
     """Resolve one config prior (or fixed number, or None for the default)."""
+    if isinstance(spec, CoefficientPrior) and not spec.has_prior:
+        spec = None  # only ``time_varying``: the default prior, drifting
     if isinstance(spec, int | float):
         _check_value(float(spec), domain, key)
         return ResolvedPrior(name, None, {}, "fixed", unit, key, value=float(spec))

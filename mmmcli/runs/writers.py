@@ -19,6 +19,7 @@ import yaml
 from ..analysis.results import Results
 from ..inputs.data import ModelData
 from ..jsonsafe import clean_json
+from ..model.implied import prior_rows
 from ..priors.resolve import PriorSet
 from ..sampling.engines import SampleResult
 from ..spec import names
@@ -53,7 +54,7 @@ def write_fit_files(
     conflicts: pd.DataFrame,
 ) -> None:
     """Every file of a fit's run folder but the manifest (written last, with the timings)."""
-    write_csv(folder / "priors.csv", pd.DataFrame(priors.rows()))
+    write_csv(folder / "priors.csv", pd.DataFrame(prior_rows(cfg, data, priors)))
     write_csv(folder / "posterior_summary.csv", summary.reset_index())
     write_csv(folder / "contributions.csv", results.contributions)
     write_csv(folder / "channels.csv", results.channels)
@@ -150,16 +151,22 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         for block, _, p in ch.transform_params():
             blocks[block][p.name] = prior(names.transform_param(name, p.name))
         coef = names.coefficient(name)
-        coefficient = prior(coef)
+        coefficient: Any = prior(coef)
         if names.grw_sigma(coef) in priors:
             coefficient = {
-                **coefficient,
+                **(coefficient or {}),
                 "time_varying": {"type": "grw", "sigma": prior(names.grw_sigma(coef))},
             }
+        returns = {
+            key: prior(var)
+            for key, var in (("roas", names.roas(name)), ("cpa", names.cpa(name)))
+            if var in priors
+        }
         channels[name] = {
             "spend": ch.spend,
             **blocks,
-            "coefficient": coefficient,
+            **({"coefficient": coefficient} if coefficient is not None else {}),
+            **returns,
             "spend_scale": float(f"{data.spend_scale[j]:.10g}"),
         }
     target = {
@@ -190,11 +197,12 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         "checks": cfg.checks.model_dump(),
         "holdout": cfg.holdout.model_dump(),
         "hdi_prob": cfg.hdi_prob,
+        "media_share": cfg.media_share.model_dump(),
         "output": {"dir": str(cfg.resolve(cfg.output.dir))},
     }
     if names.grw_sigma(names.INTERCEPT) in priors:
         out["intercept"] = {
-            **out["intercept"],
+            **(out["intercept"] or {}),
             "time_varying": {"type": "grw", "sigma": prior(names.grw_sigma(names.INTERCEPT))},
         }
     if cfg.calibration:

@@ -79,6 +79,10 @@ class Prior(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Prior:
+        self._check_prior()
+        return self
+
+    def _check_prior(self) -> None:
         if (self.dist is None) == (self.bounds is None):
             raise ValueError("give either 'dist' with its parameters, or 'bounds'")
         if self.bounds is not None and self.params:
@@ -89,7 +93,6 @@ class Prior(Strict):
             problem = FAMILIES[self.dist].check(self.params)
             if problem:
                 raise ValueError(problem)
-        return self
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
@@ -109,9 +112,27 @@ class TimeVarying(Strict):
 
 
 class CoefficientPrior(Prior):
-    """A coefficient's prior, optionally ``time_varying: {type: grw, sigma: <prior>}``."""
+    """A coefficient's prior, optionally ``time_varying: {type: grw, sigma: <prior>}``.
+
+    ``time_varying`` alone keeps the default prior (for a channel: its ROAS/CPA prior) and lets
+    the coefficient drift around it.
+    """
 
     time_varying: TimeVarying | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CoefficientPrior:  # overrides Prior._check
+        if self.dist is None and self.bounds is None and not self.params:
+            if self.time_varying is None:
+                raise ValueError("give 'dist' with its parameters, 'bounds' or 'time_varying'")
+            return self
+        self._check_prior()
+        return self
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether this block gives a prior (else it only makes the default time-varying)."""
+        return self.dist is not None or self.bounds is not None
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
@@ -154,11 +175,21 @@ def prior_json_schema(time_varying: bool = False) -> dict[str, Any]:
         {
             "type": "object",
             "title": "bounds",
-            "properties": {"bounds": bounds},
+            "properties": {"bounds": bounds, **extra},
             "required": ["bounds"],
             "additionalProperties": False,
         }
     )
+    if time_varying:  # the default prior, drifting
+        variants.append(
+            {
+                "type": "object",
+                "title": "time_varying only",
+                "properties": extra,
+                "required": ["time_varying"],
+                "additionalProperties": False,
+            }
+        )
     return {"oneOf": variants, "description": "A prior: explicit family and parameters, or bounds"}
 
 
@@ -231,9 +262,25 @@ class Channel(Strict):
         "(saturation none), "
         "else the weekly ceiling in target units",
     )
+    roas: Prior | None = Field(
+        None,
+        description="Prior on the channel's ROAS over the fitted periods (revenue targets); "
+        "replaces the coefficient's prior, which is then derived",
+    )
+    cpa: Prior | None = Field(
+        None,
+        description="Prior on the channel's cost per conversion over the fitted periods "
+        "(conversions targets); replaces the coefficient's prior, which is then derived",
+    )
     spend_scale: float | None = Field(
         None, gt=0, description="Spend reference; default: mean non-zero spend in the fitted data"
     )
+
+    @property
+    def coefficient_prior(self) -> bool:
+        """Whether the config gives the coefficient itself a prior (or a fixed number)."""
+        c = self.coefficient
+        return c is not None and (not isinstance(c, CoefficientPrior) or c.has_prior)
 
     @property
     def lag(self) -> int:
@@ -291,6 +338,18 @@ class Sampler(Strict):
     target_accept: float = Field(0.9, gt=0.5, lt=1)
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Any integer up to 2**63 - 1")
     cores: int | None = Field(None, ge=1)
+
+
+class MediaShare(Strict):
+    """The default prior's belief about the share of the target that paid media drive.
+
+    Channels without a coefficient, ROAS or CPA prior share one return prior (as Meridian's
+    "total paid media contribution prior"), solved so that their summed contribution over the
+    fitted periods is this share of the target's total, with this spread.
+    """
+
+    mean: float = Field(0.4, gt=0, lt=1, description="Prior mean of the media share")
+    sd: float = Field(0.2, gt=0, lt=1, description="Prior sd of the media share")
 
 
 class Checks(Strict):
@@ -355,6 +414,7 @@ class Config(Strict):
     checks: Checks = Field(default_factory=Checks)
     holdout: Holdout = Field(default_factory=Holdout)
     hdi_prob: float = Field(0.94, gt=0.5, lt=1)
+    media_share: MediaShare = Field(default_factory=MediaShare)
     output: Output = Field(default_factory=Output)
     calibration: list[CalibrationSource] = Field(default_factory=list)
 
@@ -380,6 +440,20 @@ class Config(Strict):
                     f"column {column!r} is both {seen[column]} and {key}; a column plays one role"
                 )
             seen[column] = key
+        kind = self.target.kind
+        for n, c in self.channels.items():
+            wrong = "cpa" if kind == "revenue" else "roas"
+            if getattr(c, wrong) is not None:
+                right = "roas" if kind == "revenue" else "cpa"
+                raise ValueError(
+                    f"channels.{n}.{wrong}: the target is {kind}, so give '{right}' instead"
+                )
+            prior = c.roas or c.cpa
+            if prior is not None and c.coefficient_prior:
+                raise ValueError(
+                    f"channels.{n}: give a prior on the coefficient or on the "
+                    f"{'ROAS' if kind == 'revenue' else 'CPA'}, not both (the other is derived)"
+                )
         both = set(self.channels) & set(self.controls)
         if both:
             raise ValueError(f"names used as both channel and control: {', '.join(sorted(both))}")

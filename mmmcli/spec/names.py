@@ -10,6 +10,9 @@ from __future__ import annotations
 
 # ---------------------------------------------------------------- scalar parameters
 INTERCEPT = "intercept"
+# With the default intercept prior, the free variable is the fitted mean's offset from the
+# data's mean, and the intercept a Deterministic (see model.build).
+INTERCEPT_OFFSET = "intercept_offset"
 TREND_SLOPE = "trend_slope"
 SEASONALITY_COEF = "seasonality_coef"
 SIGMA = "sigma"
@@ -39,6 +42,9 @@ CONTROLS = "controls"
 FOURIER_TERMS = "fourier_terms"
 LIFT_LAGGED = "lift_lagged"
 LIFT_HORIZON = "lift_horizon"
+# 1 for the fitted periods, 0 after: ROAS/CPA priors are over the fitted periods only, also when
+# the graph is evaluated on a longer series (a holdout).
+FIT_ROWS = "fit_rows"
 
 # Time-varying paths are Deterministics named "<coefficient>_t" (e.g. "tv_coef_t").
 PATH_SUFFIX = "_t"
@@ -48,6 +54,16 @@ _COEF_SUFFIX = "_coef"
 def coefficient(owner: str) -> str:
     """A channel's or control's coefficient: ``tv_coef``."""
     return f"{owner}{_COEF_SUFFIX}"
+
+
+def roas(channel: str) -> str:
+    """A channel's ROAS over the fitted periods, when it has a ROAS prior: ``tv_roas``."""
+    return f"{channel}_roas"
+
+
+def cpa(channel: str) -> str:
+    """A channel's cost per conversion over the fitted periods, with a CPA prior: ``tv_cpa``."""
+    return f"{channel}_cpa"
 
 
 def transform_param(channel: str, param: str) -> str:

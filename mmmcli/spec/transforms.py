@@ -37,7 +37,7 @@ class Transform:
 
 
 _ALPHA = Param("alpha", "unit", {"dist": "Beta", "alpha": 1, "beta": 3}, "retention/period")
-_K = Param("k", "positive", {"dist": "Gamma", "alpha": 2, "beta": 2}, "spend_scale")
+_K = Param("k", "positive", {"dist": "Gamma", "alpha": 4, "beta": 4}, "spend_scale")
 
 ADSTOCKS: dict[str, Transform] = {
     t.name: t
@@ -71,7 +71,7 @@ SATURATIONS: dict[str, Transform] = {
         Transform("none", formula="x * spend_scale", bounded=False),
         Transform(
             "logistic",
-            (Param("lam", "positive", {"dist": "Gamma", "alpha": 3, "beta": 1}, "1/spend_scale"),),
+            (Param("lam", "positive", {"dist": "Gamma", "alpha": 3, "beta": 2}, "1/spend_scale"),),
             "(1 - exp(-lam x)) / (1 + exp(-lam x))",
         ),
         Transform(
@@ -79,7 +79,7 @@ SATURATIONS: dict[str, Transform] = {
             (
                 _K,
                 Param(
-                    "slope", "positive", {"dist": "Gamma", "alpha": 3, "beta": 2}, "dimensionless"
+                    "slope", "positive", {"dist": "Gamma", "alpha": 6, "beta": 4}, "dimensionless"
                 ),
             ),
             "x**slope / (x**slope + k**slope)",

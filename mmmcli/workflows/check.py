@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..model.implied import prior_rows
 from ..runs.folder import runs_folder
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare, ready_model
+from .prepare import effective_sampler, prepare, ready_model, screen_model
 
 
 def check(
@@ -17,13 +18,17 @@ def check(
     return the plan as a dict.
 
     Raises UsageError (exit 2) on any problem, exactly as ``fit`` would before sampling: both
-    run ``workflows.prepare``.
+    run ``workflows.prepare``. What the data alone show against the model (correlated, flat,
+    sparse or small channels, too many parameters: ``inputs.screening``) is warned about, never
+    refused: such a model may still fit, and when it does not, the fit's diagnosis repeats the
+    same findings as advice.
     """
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
     data, priors, calib = prepare(cfg)
-    ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
+    model = ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
+    findings = screen_model(data, model)
     channels = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
         channels.append(
@@ -56,7 +61,7 @@ def check(
         },
         "channels": channels,
         "controls": {n: c.column for n, c in cfg.controls.items()},
-        "priors": priors.rows(),
+        "priors": prior_rows(cfg, data, priors),
         "calibration": [
             {
                 "source": s.source.name,
@@ -76,7 +81,8 @@ def check(
             }
             for t in calib.tests
         ],
-        "warnings": [*cfg.warnings(), *calib.warnings],
+        "warnings": [*cfg.warnings(), *calib.warnings, *(f.message for f in findings)],
+        "screening": [f.to_json() for f in findings],
         "sampler": settings.model_dump(),
         "runs_folder": str(runs_folder(cfg, out)),
         "seconds": round(time.perf_counter() - t, 3),

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from .. import interrupts
 from ..analysis.conflict import conflict_lines, prior_conflict
+from ..analysis.diagnosis import explain_failure
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
 from ..analysis.results import Results, calibration_warnings, compute_results
 from ..inputs.data import ModelData
@@ -28,7 +29,7 @@ from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
 from ..spec.config import Config, Sampler, load_config
 from ..version import __version__
-from .prepare import effective_sampler, prepare, ready_model
+from .prepare import effective_sampler, prepare, ready_model, screen_model
 
 for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -48,6 +49,11 @@ class FitOutcome:
     skipped: bool = False  # --if-changed found nothing new: this is the earlier run
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def advice(self) -> list[str]:
+        """What to do about a failed fit (empty unless its convergence checks failed)."""
+        return list((self.diagnostics.get("diagnosis") or {}).get("advice", []))
+
     def to_json(self) -> dict:
         """The machine-readable result object printed by ``--json``."""
         return {
@@ -61,6 +67,7 @@ class FitOutcome:
             "channels": self.channels.to_dict(orient="records"),
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "warnings": self.warnings,
+            "advice": self.advice,
         }
 
 
@@ -95,8 +102,10 @@ def fit(
         if found is not None:
             return _skipped(found, console)
 
-    _warn(console, [*cfg.warnings(), *calib.warnings])
     model = ready_model(cfg, data, priors, calib, parent)
+    findings = screen_model(data, model)
+    screening = [f.message for f in findings]
+    _warn(console, [*cfg.warnings(), *calib.warnings, *screening])
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))
 
@@ -117,6 +126,11 @@ def fit(
         else:
             status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
         diag["status"] = status
+        diag["diagnosis"] = (
+            explain_failure(summary, sampled.idata, diag, cfg, sampled.settings, findings)
+            if status == "failed"
+            else None
+        )
         conflicts = prior_conflict(priors, sampled.idata.posterior)
 
         run = RunFolder(parent, started=started)
@@ -143,7 +157,7 @@ def fit(
         results.metrics,
         results.channels,
         timings,
-        warnings=[*calib.warnings, *warnings_out],
+        warnings=[*calib.warnings, *screening, *warnings_out],
     )
 
 

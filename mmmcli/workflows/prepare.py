@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pymc as pm
 from pydantic import ValidationError
 
 from ..errors import ConfigError, ModelError, PriorError
 from ..inputs.calibration import Calibration, load_calibration
 from ..inputs.data import ModelData, load_data
+from ..inputs.screening import Finding, screen
 from ..model.build import build_model, check_initial_point
 from ..model.fixed import fix_calibrated
 from ..priors.resolve import PriorSet, resolve_priors, with_calibration_noise
@@ -50,6 +52,18 @@ def ready_model(
     check_writable(parent)
     check_latest(parent)
     return model
+
+
+def screen_model(data: ModelData, model: pm.Model) -> list[Finding]:
+    """What the data alone show against this model (``inputs.screening``): correlated, flat,
+    sparse or small channels and more free parameters than the periods can carry."""
+    return screen(data, free_dimensions(model))
+
+
+def free_dimensions(model: pm.Model) -> dict[str, int]:
+    """Each free parameter's number of scalar dimensions (a vector counts by element)."""
+    shapes = model.eval_rv_shapes()
+    return {rv.name: int(np.prod(shapes[rv.name])) for rv in model.free_RVs}
 
 
 def effective_sampler(cfg: Config, *, quick: bool = False, **overrides: object) -> Sampler:

@@ -128,3 +128,27 @@ def test_quiet_prints_nothing_on_success(tmp_path):
     first = run_mmm("fit", str(path), "--quick", "--quiet")
     assert first.returncode == 0
     assert first.stderr.strip() == "" and first.stdout.strip() == ""
+
+
+@pytest.mark.sampling
+def test_failed_fit_says_why_and_what_to_do(tmp_path):
+    """Too few draws for the ESS threshold: diagnostics.json, the --json result and stderr all
+    carry the diagnosis, and its advice names the draws the threshold needs."""
+    path = example_config(tmp_path, checks={"min_ess_bulk": 2000})
+    result = invoke("fit", path, "--chains", "2", "--draws", "100", "--tune", "100", "--json")
+    assert result.exit_code == 3, result.stderr
+    outcome = json.loads(result.stdout)
+    (run,) = run_dirs(tmp_path / "runs" / "example")
+    diag = json.loads((run / "diagnostics.json").read_text())
+    assert {"max_r_hat", "min_ess_bulk", "min_ess_tail", "divergences", "checks"} <= set(diag)
+    found = diag["diagnosis"]
+    assert set(found) >= {"worst_r_hat", "lowest_ess", "divergences", "advice"}
+    assert found["lowest_ess"] and all(d["value"] < 2000 for d in found["lowest_ess"])
+    assert found["lowest_ess"][0]["value"] == pytest.approx(diag["min_ess_bulk"])
+    assert any("raise --draws to about" in line for line in found["advice"])
+    assert outcome["advice"] == found["advice"] != []
+    text = " ".join(result.stderr.split())  # rich wraps long lines
+    assert "Why the checks failed:" in text and "What to do:" in text
+    assert f"ESS bulk below 2000: {found['lowest_ess'][0]['parameter']}" in text
+    for line in found["advice"]:
+        assert " ".join(line.split()) in text

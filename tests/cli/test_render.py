@@ -58,3 +58,36 @@ def test_channel_names_stay_on_one_line_at_80_columns():
     lines = console.export_text().splitlines()
     for name in names:
         assert any(name in line for line in lines), name
+
+
+def _failed(divergences: list[dict], advice: list[str]) -> dict:
+    return {
+        "divergences": 12,
+        "failed": ["r_hat", "divergences"],
+        "thresholds": {"max_r_hat": 1.01, "min_ess_bulk": 400.0, "max_divergences": 0},
+        "diagnosis": {
+            "worst_r_hat": [
+                {"parameter": "seasonality_coef[sin1]", "value": 1.0834, "threshold": 1.01}
+            ],
+            "lowest_ess": [],
+            "divergences": divergences,
+            "advice": advice,
+        },
+    }
+
+
+@pytest.mark.parametrize("width", [60, 100])
+def test_failed_fit_diagnosis_keeps_every_word_and_bracket(width):
+    console = Console(width=width, record=True)
+    advice = ["give seasonality_coef[sin1] a tighter prior (bounds) " + "and more " * 12]
+    render.diagnosis(console, _failed([], advice))
+    text = " ".join(console.export_text().split())
+    assert "Why the checks failed: r_hat above 1.01: seasonality_coef[sin1] 1.083" in text
+    assert "12 divergent transitions (at most 0), concentrated in no parameter's tail" in text
+    assert "What to do: - " + " ".join(advice[0].split()) in text
+
+
+def test_nothing_to_render_for_a_passing_fit():
+    console = Console(record=True)
+    render.diagnosis(console, {"diagnosis": None})
+    assert console.export_text() == ""

@@ -84,7 +84,7 @@ def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_pat
     edited.mkdir()
     path = example_config(edited)
     cfg = yaml.safe_load(path.read_text())
-    cfg["channels"]["radio"]["coefficient"] = {"dist": "HalfNormal", "sigma": 123.0}
+    cfg["channels"]["radio"]["cpa"] = {"dist": "LogNormal", "mu": 3.0, "sigma": 0.5}
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     other_numbers = compiled(path)
     assert other_numbers.keys == base.keys  # prior numbers are data, not code
@@ -93,6 +93,6 @@ def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_pat
     assert status == 0 and logp == pytest.approx(float(model.logp_func(x)[0]), rel=1e-12)
     assert logp != pytest.approx(float(base.model.logp_func(x)[0]), rel=1e-6)
 
-    cfg["channels"]["radio"]["coefficient"] = {"dist": "Gamma", "alpha": 2.0, "beta": 0.1}
+    cfg["channels"]["radio"]["cpa"] = {"dist": "Gamma", "alpha": 2.0, "beta": 0.1}
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     assert compiled(path).keys != base.keys  # another family is another graph
