@@ -17,22 +17,21 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from mmmsim import corpus  # noqa: E402
+from mmmsim.score import score  # noqa: E402
 
 
 def fit_case(case: corpus.Case, folder: Path) -> dict:
     config = corpus.write_case(case, folder / case.name)
-    truth = json.loads((config.parent / "truth.json").read_text())
-    mmm = Path(sys.executable).parent / "mmm"
     start = time.perf_counter()
-    proc = subprocess.run(
-        [str(mmm), "fit", str(config), "--json", "--quiet"], capture_output=True, text=True
+    proc = subprocess.run(  # python -m: PYTHONPATH can point at another checkout's mmmcli
+        [sys.executable, "-m", "mmmcli", "fit", str(config), "--json", "--quiet"],
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - start
     row = {"case": case.name, "exit": proc.returncode, "wall_s": round(wall, 1)}
@@ -42,41 +41,25 @@ def fit_case(case: corpus.Case, folder: Path) -> dict:
         return {**row, "error": proc.stderr.strip()[-300:]}
     if "run_dir" not in result:
         return {**row, "error": result.get("error")}
-    run = Path(result["run_dir"])
-    diag = json.loads((run / "diagnostics.json").read_text())
-    channels = pd.read_csv(run / "channels.csv").set_index("channel")
-    data = pd.read_csv(config.parent / "data.csv")
-    covered = 0
-    for name, true in truth["channels"].items():
-        low, high = channels.loc[name, ["contribution_hdi_low", "contribution_hdi_high"]]
-        covered += bool(low <= true["contribution_total"] <= high)
-    share = channels["contribution_mean"].sum() / data["target"].sum()
-    return {
-        **row,
-        "divergences": diag["divergences"],
-        "max_r_hat": diag["max_r_hat"],
-        "min_ess_bulk": diag["min_ess_bulk"],
-        "covered": covered,
-        "channels": len(truth["channels"]),
-        "media_share": float(share),
-        "true_media_share": truth["media_share_of_target"],
-        "true_media_variance_share": truth["media_share_of_variance"],
-    }
+    return {**row, **score(Path(result["run_dir"]), config.parent)}
 
 
 def table(rows: list[dict]) -> str:
     out = [
-        "| case | exit | div | max r_hat | min ESS | covered | media share (truth) | wall s |",
+        "| case | exit | div | max r_hat | min ESS | covered | media share [HDI] (truth) "
+        "| wall s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
             out.append(f"| {r['case']} | {r['exit']} | | | | | {r['error'][:60]} | {r['wall_s']} |")
             continue
+        low, high = r["media_share_hdi"]
         out.append(
             f"| {r['case']} | {r['exit']} | {r['divergences']} | {r['max_r_hat']:.3f} | "
             f"{r['min_ess_bulk']:.0f} | {r['covered']}/{r['channels']} | "
-            f"{r['media_share']:.1%} ({r['true_media_share']:.1%}) | {r['wall_s']} |"
+            f"{r['media_share']:.1%}{f' [{low:.0%}, {high:.0%}]' if low == low else ''} "
+            f"({r['true_media_share']:.1%}) | {r['wall_s']} |"
         )
     pairs = sum(r.get("channels", 0) for r in rows if "error" not in r)
     covered = sum(r.get("covered", 0) for r in rows if "error" not in r)

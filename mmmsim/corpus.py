@@ -256,6 +256,7 @@ def simulate(c: Case) -> tuple[pd.DataFrame, dict]:
         "kind": c.kind,
         "periods": n,
         "media_share_of_target": float(media.sum() / target.sum()),
+        "target_total": float(target.sum()),
         "media_share_of_variance": float(media.var() / target.var()),
         "noise_sd": sd,
         "channels": channel_truth,

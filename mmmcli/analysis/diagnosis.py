@@ -220,6 +220,18 @@ def _divergence_advice(found: dict, cfg: Config) -> str:
     base = label.split("[", 1)[0]
     if channel is not None and base == names.coefficient(channel):
         return f"{where}: give {channel}'s coefficient bounds or a ROAS/CPA prior"
+    if channel is not None and base in (names.roas(channel), names.cpa(channel)):
+        what = "ROAS" if base == names.roas(channel) else "CPA"
+        return (
+            f"{where}: give {channel}'s {what} prior the bounds you know (`{what.lower()}: "
+            f"{{bounds: ...}}`) or calibrate it with a lift test"
+        )
+    if base == names.INTERCEPT:  # only free with an explicit prior
+        return (
+            f"{where}: the intercept trades off against the media's level; drop `intercept:` "
+            f"from the config (the default derives it from the data's mean) or give it "
+            f"tighter bounds"
+        )
     return f"{where}: give {base} a tighter prior (bounds)"
 
 

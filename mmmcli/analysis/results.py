@@ -94,7 +94,11 @@ def compute_results(
             "holdout": np.arange(data.n) >= n,
         }
     )
-    metrics = {"in_sample": fit_metrics(data.y[:n], fit["mean"].to_numpy()[:n]), "holdout": None}
+    metrics = {
+        "in_sample": fit_metrics(data.y[:n], fit["mean"].to_numpy()[:n]),
+        "holdout": None,
+        "media_share": media_share(data, totals, prob),
+    }
     if data.n > n:
         metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
         metrics["holdout"]["start"] = str(data.dates[n].date())
@@ -219,6 +223,22 @@ def channel_table(
         row.update(efficiency.summary(cfg.target.kind, contrib, spend, interval))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def media_share(data: ModelData, totals: dict[str, np.ndarray], prob: float) -> dict | None:
+    """All channels' contribution over the fitted periods as a share of the target's total:
+    mean and HDI over draws (None when the target's total is not positive)."""
+    target = float(data.y[: data.n_train].sum())
+    if target <= 0 or not totals:
+        return None
+    share = sum(totals.values()) / target
+    low, high = hdi(share[:, None], prob)
+    return {
+        "mean": float(share.mean()),
+        "hdi_low": float(low[0]),
+        "hdi_high": float(high[0]),
+        "hdi_prob": prob,
+    }
 
 
 def _param_draws(idata, name: str, model: pm.Model) -> np.ndarray:

@@ -114,6 +114,7 @@ def fit(
         _emit(outcome.to_json())
     elif not outcome.skipped:
         render.channels(console, outcome.channels)
+        render.media_share(console, outcome.metrics)
     if not outcome.skipped:  # on stderr with --json too, like the rest of the human output
         render.diagnosis(console, outcome.diagnostics)
     raise typer.Exit(outcome.exit_code)

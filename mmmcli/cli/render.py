@@ -38,6 +38,16 @@ def channels(console: Console, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
+def media_share(console: Console, metrics: dict) -> None:
+    """One line: how much of the target the channels together explain, with its interval."""
+    share = metrics.get("media_share")
+    if share:
+        console.print(
+            f"Media: {share['mean']:.1%} of the target over the fitted periods "
+            f"({share['hdi_prob']:.0%} HDI {share['hdi_low']:.1%} to {share['hdi_high']:.1%})"
+        )
+
+
 def _widths(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> list[int]:
     """Each column's natural width in a table with borders (3 per column)."""
     cells = [[h, *(r[k] for r in rows)] for k, h in enumerate(headers)]

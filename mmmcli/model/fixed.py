@@ -15,7 +15,7 @@ from scipy import optimize
 from ..errors import DataError
 from ..inputs.calibration import Calibration
 from ..inputs.data import ModelData
-from ..priors.resolve import PriorSet
+from ..priors.resolve import PriorSet, ResolvedPrior
 from ..spec import names
 from ..spec.config import Config
 from .transforms import channel_response
@@ -63,5 +63,23 @@ def fix_calibrated(cfg: Config, data: ModelData, priors: PriorSet, calib: Calibr
             )
         coef = float(optimize.lsq_linear(a[:, None], b, bounds=(0, np.inf)).x[0])
         key = names.coefficient(channel)
-        out[key] = out[key].fixed_at(coef, "fixed (calibration: least squares)")
+        source = "fixed (calibration: least squares)"
+        if key in out:
+            out[key] = out[key].fixed_at(coef, source)
+        else:  # the channel had a ROAS/CPA prior: the experiments now set its coefficient
+            returns = [names.roas(channel), names.cpa(channel)]
+            prior = next(out.pop(name) for name in returns if name in out)
+            unit = (
+                "target/period (ceiling)"
+                if ch.saturation.definition.bounded
+                else (f"target per unit of {ch.spend}")
+            )
+            out[key] = ResolvedPrior(
+                key, None, {}, source, unit, f"channels.{channel}.coefficient", value=coef
+            )
+            if prior.source != "default":
+                raise DataError(
+                    f"channels.{channel}: 'fixed' calibration sets the coefficient from the "
+                    f"experiments, which leaves no room for its {prior.key} prior; drop one"
+                )
     return out

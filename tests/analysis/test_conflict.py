@@ -79,3 +79,27 @@ def test_fit_writes_conflict_report(tmp_path):
     row = table.set_index("parameter").loc["tv_coef"]
     assert row["flag"] in {"outside", "at_upper"}  # the truth is ~350, far above [20, 60]
     assert "prior conflict: tv_coef" in result.stderr
+
+
+@pytest.mark.sampling
+def test_a_cpa_prior_is_checked_against_the_data(tmp_path):
+    """A CPA prior far from what the data say (tv's true CPA is under a hundred currency units
+    per conversion) is reported like any bounded prior, and priors.csv shows the coefficient
+    range it implies."""
+    channels = {
+        "tv": {
+            "spend": "tv_spend",
+            "adstock": {"type": "geometric", "max_lag": 8},
+            "saturation": {"type": "logistic"},
+            "cpa": {"bounds": {"dist": "LogNormal", "lower": 500, "upper": 2000, "mass": 0.9}},
+        },
+    }
+    path = example_config(tmp_path, channels=channels, controls={})
+    result = invoke("fit", path, "--quick", "--engine", "pymc")
+    assert result.exit_code == 0, result.stderr
+    (run,) = [p for p in (tmp_path / "runs" / "example").iterdir() if not p.name.startswith(".")]
+    row = pd.read_csv(run / "prior_conflict.csv").set_index("parameter").loc["tv_cpa"]
+    assert row["flag"] in {"outside", "at_lower"}
+    priors = pd.read_csv(run / "priors.csv").set_index("parameter")
+    assert priors.loc["tv_cpa", "source"] == "bounds"
+    assert priors.loc["tv_cpa", "implied_coefficient"].startswith("coefficient ")

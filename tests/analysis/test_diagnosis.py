@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from mmmcli.analysis.diagnosis import (
+    _divergence_advice,
     divergence_concentration,
     elements,
     explain_failure,
@@ -205,3 +206,17 @@ def test_one_chain_gets_told_to_run_more(cfg):
     settings = {"chains": 1, "draws": 1000, "tune": 1000}
     out = explain_failure(summary, tree, diag, cfg, settings, [])
     assert out["advice"] == ["r_hat needs at least 2 chains to compare (1 ran): use --chains 4"]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "expected"),
+    [
+        ("radio_cpa", "give radio's CPA prior the bounds you know"),
+        ("intercept", "drop `intercept:` from the config"),
+        ("price_coef", "give price_coef a tighter prior (bounds)"),
+    ],
+)
+def test_divergence_advice_follows_the_parameters_role(cfg, parameter, expected):
+    line = _divergence_advice({"parameter": parameter, "tail": "low"}, cfg)
+    assert line.startswith(f"divergences concentrate where {parameter} is small: ")
+    assert expected in line

@@ -34,3 +34,20 @@ def test_fixed_calibration_on_varying_channel_refused(tmp_path, rising):
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(DataError, match="time-varying"):
         prepare(load_config(path))
+
+
+def test_fixed_replaces_the_default_return_prior(tmp_path, twins):
+    """A channel on the default CPA prior gets a fixed coefficient instead; one with a CPA
+    prior of its own is refused (the experiments and the prior would both set it)."""
+    raw = yaml.safe_load(twins["fixed"].read_text())
+    del raw["channels"]["a"]["coefficient"]
+    path = tmp_path / "default.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    _, priors, _ = prepare(load_config(path))
+    assert priors["a_coef"].is_fixed and "a_cpa" not in priors
+    assert priors["a_coef"].key == "channels.a.coefficient"
+
+    raw["channels"]["a"]["cpa"] = {"dist": "Gamma", "alpha": 2, "beta": 1}
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DataError, match="channels.a: 'fixed' calibration sets the coefficient"):
+        prepare(load_config(path))
