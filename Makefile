@@ -3,6 +3,7 @@
 #   make test   create .venv with dev extras, lint (ruff, mypy), run the whole test suite
 #   make data   regenerate the bundled sample data (mmmcli/samples/) with mmmsim
 #   make bench  mmm vs pymc-marketing (own venv), refit compile, scaling: see docs/performance.md
+#   make corpus the stress corpus fitted with default settings, scored against its truth
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +16,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	  then command -v $$p; break; fi; done)
 
-.PHONY: demo test lint format data bench clean
+.PHONY: demo test lint format data bench corpus clean
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -51,6 +52,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py compare --rounds $(ROUNDS)
 	$(BIN)/python bench/run.py refit
 	$(BIN)/python bench/run.py scaling
+
+# CASE=name for one case of mmmsim/corpus.py (default: all 14, about 7 minutes on 2 cores).
+corpus: $(STAMP)
+	$(BIN)/python bench/corpus.py $(if $(CASE),--case $(CASE),)
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info bench/out
