@@ -3,6 +3,7 @@
     python bench/run.py compare [--rounds 3]      # mmm vs pymc-marketing's three engines
     python bench/run.py refit                     # compile time of a cron refit, cold cache
     python bench/run.py scaling                   # mmm wall time and memory, weeks x channels
+    python bench/run.py optimize                  # mmm optimize on a 4000-draw posterior
 
 Every fit is a separate process (4 chains x 1000 tune x 1000 draws); wall time and peak
 memory (max RSS) are measured from outside it. ``compare`` first runs each tool once untimed
@@ -254,6 +255,60 @@ def scaling(weeks: tuple[int, ...], channels: tuple[int, ...]) -> dict:
     return {"rows": rows}
 
 
+def optimize(channels: tuple[int, ...], repeats: int) -> dict:
+    """Whole-process wall time of ``mmm optimize RUN --periods 13`` on a 4 x 1000-draw fit of
+    the standard dataset with C channels (the first call also compiles the evaluator for a new
+    layout of curves; it is reported apart), for the posterior mean and its 10% quantile."""
+    mmm = Path(sys.executable).parent / "mmm"
+    rows = []
+    for n_channels in channels:
+        config = dataset(OUT / f"optimize-{n_channels}c", 156, n_channels)
+        fitted = run([str(mmm), "fit", str(config), "--json", "--quiet"])["output"]
+        for objective in ([], ["--quantile", "0.1"]):
+            calls = [
+                run(
+                    [str(mmm), "optimize", fitted["run_dir"], "--periods", "13", "--json"]
+                    + ["--allow-failed", "--quiet", *objective]
+                )
+                for _ in range(repeats + 1)
+            ]
+            out = calls[-1]["output"]
+            rows.append(
+                {
+                    "channels": n_channels,
+                    "objective": out["objective"],
+                    "fit_status": fitted["status"],
+                    "draws": out["draws"],
+                    "first_wall_s": calls[0]["wall_s"],
+                    "wall_s": statistics.median(c["wall_s"] for c in calls[1:]),
+                    "peak_mib": max(c["peak_mib"] for c in calls),
+                    "gain_mean": out["gain_mean"],
+                    "gain_probability_positive": out["gain_probability_positive"],
+                    "converged_starts": f"{out['converged_starts']}/{out['starts']}",
+                }
+            )
+            print(
+                f"{n_channels} ch, {out['objective']}: {rows[-1]['wall_s']:.1f} s", file=sys.stderr
+            )
+    _save("optimize", {"rows": rows, "cores": CORES})
+    lines = [
+        f"`mmm optimize RUN --periods 13`, whole process, {CORES} cores, median of {repeats}",
+        "",
+        "| channels | objective | draws | fit status | wall s | first call s | peak MiB | "
+        "gain mean | P(gain > 0) | converged starts |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['channels']} | {r['objective']} | {r['draws']} | {r['fit_status']} | "
+            f"{r['wall_s']:.1f} | {r['first_wall_s']:.1f} | {r['peak_mib']:.0f} | "
+            f"{r['gain_mean']:.4g} | {r['gain_probability_positive']:.2f} | "
+            f"{r['converged_starts']} |"
+        )
+    print("\n".join(lines))
+    return {"rows": rows}
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -333,11 +388,16 @@ def main() -> None:
     p = sub.add_parser("scaling")
     p.add_argument("--weeks", default="52,156,520")
     p.add_argument("--channels", default="4,8,16")
+    p = sub.add_parser("optimize")
+    p.add_argument("--channels", default="4,16")
+    p.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.study == "compare":
         compare(args.rounds, tuple(e for e in args.engines.split(",") if e))
     elif args.study == "refit":
         refit(args.repeats)
+    elif args.study == "optimize":
+        optimize(tuple(int(c) for c in args.channels.split(",")), args.repeats)
     else:
         scaling(
             tuple(int(w) for w in args.weeks.split(",")),

@@ -10,8 +10,9 @@ this list (``tests/test_layers.py`` enforces it):
     model/       the PyMC graph: transforms, distributions, calibration likelihoods
     sampling/    compile (cached for nutpie) and run NUTS
     analysis/    diagnostics, results, prior-data conflict, prior predictive, compare
+    decisions/   response to new spend: curves, marginal ROAS/CPA, budget allocation
     runs/        run folders, lock, fingerprints, files and plots
-    workflows/   the commands' orchestration: fit, check, prior, init
+    workflows/   the commands' orchestration: fit, check, prior, optimize, init
     cli/         the ``mmm`` command line (Typer), a thin layer over workflows
 
 Library use::

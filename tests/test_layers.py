@@ -15,7 +15,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mmmcli"
 FOUNDATIONS = ("errors", "interrupts", "jsonsafe", "version")
-LAYERS = ("spec", "inputs", "priors", "model", "sampling", "analysis", "runs", "workflows", "cli")
+LAYERS = (
+    "spec",
+    "inputs",
+    "priors",
+    "model",
+    "sampling",
+    "analysis",
+    "decisions",
+    "runs",
+    "workflows",
+    "cli",
+)
 MODELLING_STACK = ("pymc", "pytensor", "numba", "nutpie", "arviz", "scipy", "matplotlib")
 
 

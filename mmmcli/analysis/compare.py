@@ -1,9 +1,11 @@
 """Compare two run folders: the CI regression check and the cron "did something change" alert.
 
 ``compare_runs(run, baseline)`` compares, channel by channel, ROAS (revenue targets) or CPA
-(conversion targets), contribution shares and, when both runs cover the same dates, contribution
-totals; then the per-period contributions of every component over the dates both runs share; then
-the in-sample fit metrics.
+(conversion targets), marginal ROAS/CPA at current spend, contribution shares and, when both runs
+cover the same dates, contribution totals; then the per-period contributions of every component
+over the dates both runs share; then the in-sample fit metrics; then, when both runs have a
+recommended allocation (``allocation.csv`` in the run, or the newest ``optimize-*`` folder made
+from it), each channel's share of the budget and the direction of its recommended change.
 
 A quantity has **drifted** when it moved by more than ``rtol`` relative to ``|baseline|`` (by more
 than ``rtol`` in absolute terms when the baseline is 0) **and** its HDIs (the ``*_hdi_low`` /
@@ -34,6 +36,7 @@ DEFAULT_RTOL = 0.1
 PERIOD_DRIFT_FRACTION = 0.1
 FIT_METRICS = ("r2", "mape", "smape", "nrmse")
 TARGET_KINDS = ("roas", "cpa")
+MARGINAL_ENDS = ("mean", "hdi_low", "hdi_high")
 RUN_MARKERS = ("channels.csv", "manifest.json")
 CHANNEL_COLUMNS = (
     "channel",
@@ -42,6 +45,7 @@ CHANNEL_COLUMNS = (
     "contribution_hdi_low",
     "contribution_hdi_high",
 )
+ALLOCATION_COLUMNS = ("channel", "recent_spend", "recommended_spend")
 CONTRIBUTION_COLUMNS = ("date", "component", "mean", "hdi_low", "hdi_high")
 TEXT_COLUMNS = ("channel", "component", "date", "calibrated")
 
@@ -114,6 +118,8 @@ class _Run:
     contributions: pd.DataFrame | None
     metrics: dict | None
     manifest: dict
+    allocation: pd.DataFrame | None = None
+    allocation_request: dict | None = None
     kind: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +152,7 @@ def compare_runs(run: Path, baseline: Path, rtol: float = DEFAULT_RTOL) -> Compa
     rows = _channel_rows(cur, base, rtol, totals, notes)
     rows += _period_rows(cur, base, rtol, notes)
     rows += _fit_rows(cur, base, notes)
+    rows += _allocation_rows(cur, base, rtol, notes)
     drifted = any(row["drifted"] for row in rows)
     return Comparison(rows, drifted, notes, run=cur.path, baseline=base.path, rtol=rtol)
 
@@ -169,7 +176,29 @@ def _load(path: Path) -> _Run:
     for kind in TARGET_KINDS:
         if f"{kind}_mean" in run.channels:
             _require(run.channels, path / "channels.csv", [f"{kind}_hdi_low", f"{kind}_hdi_high"])
+    folder = _allocation_folder(path)
+    if folder is not None:
+        run.allocation = _read_csv(folder / "allocation.csv", ALLOCATION_COLUMNS)
+        request = _read_json(folder / "optimize.json").get("request")
+        run.allocation_request = request if isinstance(request, dict) else {}
     return run
+
+
+def _allocation_folder(run: Path) -> Path | None:
+    """Where a run's recommendation is: the run itself (its config's ``optimize:`` block), else
+    the newest ``optimize-*`` folder beside it that was made from it."""
+    if (run / "allocation.csv").is_file():
+        return run
+    made = []
+    for folder in sorted(run.parent.glob("optimize-*")):
+        try:
+            info = json.loads((folder / "optimize.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        source = info.get("source_run") if isinstance(info, dict) else None
+        if source and Path(source).resolve() == run.resolve():
+            made.append(folder)
+    return made[-1] if made and (made[-1] / "allocation.csv").is_file() else None
 
 
 def _read_json(path: Path) -> dict:
@@ -318,6 +347,11 @@ def _channel_rows(cur: _Run, base: _Run, rtol: float, totals: bool, notes: list[
     merged = base.channels.merge(cur.channels, on="channel", suffixes=("_b", "_c"))
     # (quantity, column, HDI column prefix or None)
     quantities = [(cur.kind, f"{cur.kind}_mean", cur.kind), ("share", "share_mean", None)]
+    marginal = f"m{cur.kind}"
+    if all(f"{marginal}_{end}" in r.channels for r in (cur, base) for end in MARGINAL_ENDS):
+        quantities.insert(1, (marginal, f"{marginal}_mean", marginal))
+    elif any(f"{marginal}_mean" in r.channels for r in (cur, base)):
+        notes.append(f"marginal {cur.kind.upper()} in one run only: not compared")
     if totals:
         quantities.append(("contribution_total", "contribution_mean", "contribution"))
     rows = []
@@ -417,6 +451,64 @@ def _fit_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
             }
         )
     return rows
+
+
+def _allocation_rows(cur: _Run, base: _Run, rtol: float, notes: list[str]) -> list[dict]:
+    """Each channel's share of the recommended budget, and whether its direction flipped."""
+    if cur.allocation is None or base.allocation is None:
+        if (cur.allocation is None) != (base.allocation is None):
+            notes.append("a recommended allocation in one run only: allocations not compared")
+        return []
+    keys = ("periods", "pattern", "quantile", "bounds", "spend_bounds")
+    asked = [{k: (r.allocation_request or {}).get(k) for k in keys} for r in (cur, base)]
+    if asked[0] != asked[1]:
+        notes.append("the two allocations answer different requests (periods, pattern, bounds)")
+    b, c = (r.allocation.set_index("channel") for r in (base, cur))
+    rows = []
+    for channel in b.index.intersection(c.index):
+        shares = [
+            float(x.loc[channel, "recommended_spend"] / x["recommended_spend"].sum())
+            for x in (b, c)
+        ]
+        rows.append(_row("allocation_share", str(channel), shares[0], shares[1], rtol))
+        way = [_direction(x.loc[channel], rtol) for x in (b, c)]
+        flipped = {way[0], way[1]} == {"up", "down"}
+        if flipped:
+            notes.append(
+                f"recommendation for {channel} flipped: baseline {way[0]}, run {way[1]} "
+                f"(versus recent spend)"
+            )
+        rows.append(
+            {
+                "quantity": "allocation_direction",
+                "channel_or_component": str(channel),
+                "baseline": _float(
+                    b.loc[channel, "recommended_spend"] / b.loc[channel, "recent_spend"]
+                )
+                if b.loc[channel, "recent_spend"]
+                else math.nan,
+                "current": _float(
+                    c.loc[channel, "recommended_spend"] / c.loc[channel, "recent_spend"]
+                )
+                if c.loc[channel, "recent_spend"]
+                else math.nan,
+                "rel_change": None,
+                "hdi_overlap": None,
+                "drifted": flipped,
+                "direction": f"{way[0]} -> {way[1]}",
+            }
+        )
+    return rows
+
+
+def _direction(row: pd.Series, rtol: float) -> str:
+    """``up``/``down`` when the recommendation moves spend by more than ``rtol``, else ``same``."""
+    recent, chosen = float(row["recent_spend"]), float(row["recommended_spend"])
+    if chosen > recent * (1 + rtol) and chosen - recent > 0:
+        return "up"
+    if chosen < recent * (1 - rtol):
+        return "down"
+    return "same"
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def component_draws(
     cfg: Config, model: pm.Model, data: ModelData, idata: xr.DataTree, calib: Calibration
 ) -> dict[str, np.ndarray]:
     """Per-period Deterministics for every draw, as (draws, periods[, dim]) arrays, full series."""
-    outputs = [c for c in names.COMPONENTS if c in model.named_vars]
+    outputs = [c for c in (*names.COMPONENTS, *names.RESPONSE_PARAMETERS) if c in model.named_vars]
     outputs += [n for n in model.named_vars if names.is_path(n) and n not in outputs]
     if model.named_vars.get(names.INTERCEPT) in model.deterministics:  # derived, not sampled
         outputs.append(names.INTERCEPT)

@@ -7,7 +7,7 @@ continue from the fitted ones. Tables describe the training periods; metrics cov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ class Results:
     fit: pd.DataFrame  # date, actual, mean, hdi_low, hdi_high, holdout
     calibration: pd.DataFrame | None = None  # one row per experiment observation
     coefficients: pd.DataFrame | None = None  # time-varying coefficients over the periods
+    # per-draw channel parameters a response to new spend needs (see decisions.response)
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def compute_results(
@@ -103,8 +105,17 @@ def compute_results(
         metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
         metrics["holdout"]["start"] = str(data.dates[n].date())
     table = calibration_table(data, calib, draws, idata, prob) if calib else None
+    parameters = {
+        k: v for k, v in draws.items() if k in names.RESPONSE_PARAMETERS or names.is_path(k)
+    }
     return Results(
-        contributions, channels, metrics, fit, table, coefficient_table(data, draws, prob)
+        contributions,
+        channels,
+        metrics,
+        fit,
+        table,
+        coefficient_table(data, draws, prob),
+        parameters,
     )
 
 

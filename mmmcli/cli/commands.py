@@ -188,6 +188,67 @@ def compare(
     raise typer.Exit(4 if result.drifted else 0)
 
 
+class Pattern(StrEnum):
+    flat = "flat"
+    recent = "recent"
+
+
+@app.command()
+def optimize(
+    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Total spend over the periods (default: what the last N periods spent)."),
+    ] = None,
+    periods: Annotated[
+        int | None, typer.Option(help="Number of periods after the data's last one.")
+    ] = None,
+    pattern: Annotated[
+        Pattern | None,
+        typer.Option(help="Split over the periods: even, or the shape of the last N periods."),
+    ] = None,
+    quantile: Annotated[
+        float | None,
+        typer.Option(help="Maximise this quantile of the response (e.g. 0.1) instead of the mean."),
+    ] = None,
+    bounds: Annotated[
+        list[str] | None,
+        typer.Option(help="CHANNEL=LOWER:UPPER in multiples of recent spend (repeatable)."),
+    ] = None,
+    spend_bounds: Annotated[
+        list[str] | None,
+        typer.Option(help="CHANNEL=LOWER:UPPER in spend units (repeatable)."),
+    ] = None,
+    allow_failed: Annotated[
+        bool, typer.Option(help="Optimize a run that failed its convergence checks.")
+    ] = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Split a budget over channels for the next N periods; writes optimize-<timestamp>/."""
+    from ..workflows.optimize import optimize as run_optimize
+    from ..workflows.optimize import parse_limits
+
+    def go():
+        return run_optimize(
+            run,
+            budget=budget,
+            periods=periods,
+            pattern=pattern.value if pattern else None,
+            quantile=quantile,
+            bounds=parse_limits("--bounds", bounds),
+            spend_bounds=parse_limits("--spend-bounds", spend_bounds),
+            allow_failed=allow_failed,
+        )
+
+    result = _guard(go, debug, as_json, "optimize")
+    if as_json:
+        _emit(result)
+    else:
+        render.allocation(_console(quiet), result)
+
+
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
@@ -300,4 +361,4 @@ def _exit_code(command: str, as_json: bool, code: int, message: str, label: str 
     return code
 
 
-COMMANDS = ("fit", "check", "prior", "compare", "init", "schema")
+COMMANDS = ("fit", "check", "prior", "compare", "optimize", "init", "schema")

@@ -23,7 +23,9 @@ def channels(console: Console, frame: pd.DataFrame) -> None:
     name, and only a name longer than the room left folds onto a second line.
     """
     metric = "roas" if "roas_mean" in frame else "cpa"
-    headers = ("channel", "spend", "contribution", "share", metric.upper())
+    headers: tuple[str, ...] = ("channel", "spend", "contribution", "share", metric.upper())
+    if f"m{metric}_mean" in frame:  # marginal: the return of the next unit of spend
+        headers += (f"m{metric.upper()}",)
     rows = _channel_rows(frame, metric, split=False)
     if sum(_widths(rows, headers)) > console.width:
         rows = _channel_rows(frame, metric, split=True)
@@ -74,7 +76,51 @@ def _channel_rows(frame: pd.DataFrame, metric: str, split: bool) -> list[tuple[s
                 f"{getattr(row, metric + '_mean'):,.3g}\n" + interval(low, high, ",.3g"),
             )
         )
+        marginal = f"m{metric}"
+        if hasattr(row, f"{marginal}_mean"):
+            rows[-1] += (
+                f"{getattr(row, marginal + '_mean'):,.3g}\n"
+                + interval(
+                    getattr(row, marginal + "_hdi_low"),
+                    getattr(row, marginal + "_hdi_high"),
+                    ",.3g",
+                ),
+            )
     return rows
+
+
+def allocation(console: Console, result: dict[str, Any]) -> None:
+    """``mmm optimize``: the recommended split, the gain over the recent mix, the warnings."""
+    metric = "mroas" if result["kind"] == "revenue" else "mcpa"
+    table = Table(
+        title=f"Allocation of {result['budget']:,.0f} over {result['periods']} periods "
+        f"from {result['first_period']} ({result['objective']} of the response)",
+        title_justify="left",
+    )
+    for col in ("channel", "recent", "recommended", "change", "response", metric.upper()):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    for row in result["allocation"]:
+        change = row["change_pct"]
+        table.add_row(
+            escape(str(row["channel"])),
+            f"{row['recent_spend']:,.0f}",
+            f"{row['recommended_spend']:,.0f}",
+            f"{change:+.0f}%" if change is not None else "new",
+            f"{row['response_mean']:,.4g}\n"
+            f"[{row['response_hdi_low']:,.4g}, {row['response_hdi_high']:,.4g}]",
+            f"{row[metric + '_mean']:,.3g}",
+        )
+    console.print(table)
+    r = result
+    console.print(
+        f"Expected response {r['response_mean']:,.4g} vs {r['baseline_response_mean']:,.4g} "
+        f"with the recent mix at the same budget: gain {r['gain_mean']:,.4g} "
+        f"({r['hdi_prob']:.0%} HDI {r['gain_hdi_low']:,.4g} to {r['gain_hdi_high']:,.4g}), "
+        f"P(gain > 0) = {r['gain_probability_positive']:.2f}"
+    )
+    for line in result["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    console.print(f"Allocation folder: {result['run_dir']}")
 
 
 def diagnosis(console: Console, diag: dict[str, Any]) -> None:
@@ -186,13 +232,14 @@ def comparison(console: Console, result: Comparison) -> None:
         table.add_column(col, overflow="fold")
     for r in result.rows:
         change = r.get("rel_change")
+        detail = r.get("dates_drifted", r.get("direction", ""))
         table.add_row(
             str(r["quantity"]),
             str(r["channel_or_component"]),
             number(r.get("baseline")),
             number(r.get("current")),
             "" if change is None else f"{change:+.1%}",
-            {True: "yes", False: "no", None: r.get("dates_drifted", "")}[r.get("hdi_overlap")],
+            {True: "yes", False: "no", None: detail}[r.get("hdi_overlap")],
             "[red]DRIFT[/]" if r["drifted"] else "",
         )
     console.print(table)

@@ -106,6 +106,9 @@ def build_model(
                 media.coefs.append(base)
             else:
                 media.coefs.append(pm.Deterministic(names.path(coef), base * factor, dims="date"))
+        pm.Deterministic(names.ADSTOCK_WEIGHTS, media.weights, dims=("channel", "lag"))
+        latest = [c if c.ndim == 0 else c[train.n - 1] for c in media.coefs]
+        pm.Deterministic(names.CHANNEL_COEF, pt.stack(latest), dims="channel")
         contributions = media.scaled(curves, everyone)
         pm.Deterministic(names.CHANNEL_CONTRIBUTION, contributions, dims=("date", "channel"))
         mu = mu + contributions.sum(axis=1)

@@ -151,3 +151,58 @@ def prior_predictive_plot(cfg: Config, target: pd.DataFrame, prob: float, path: 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def response_curves_plot(title: str, ylabel: str, curves: pd.DataFrame, prob: float, path: Path):
+    """Each channel's response against its spend over the fitted window, current spend marked."""
+    channels = list(dict.fromkeys(curves["channel"]))
+    cols = min(3, len(channels))
+    rows = int(np.ceil(len(channels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax, channel in zip(axes.flat, channels, strict=False):
+        c = curves[curves["channel"] == channel]
+        ax.fill_between(
+            c["spend"], c["response_hdi_low"], c["response_hdi_high"], alpha=0.25, color="C0"
+        )
+        ax.plot(c["spend"], c["response_mean"], color="C0")
+        now = c[np.isclose(c["multiplier"], 1.0)]
+        ax.plot(now["spend"], now["response_mean"], "o", color="k", label="current spend")
+        ax.set_title(channel)
+        ax.set_xlabel("spend over the fitted periods")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in list(axes.flat)[len(channels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: response curves (mean and {prob:.0%} HDI, carry-over included)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def allocation_plot(title: str, table: pd.DataFrame, prob: float, path: Path) -> Path:
+    """Recent vs recommended spend per channel, and the expected response of each."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.5 * len(table) + 2.5))
+    y = np.arange(len(table))[::-1]
+    h = 0.38
+    left.barh(y + h / 2, table["recent_spend"], h, color="0.6", label="recent")
+    left.barh(y - h / 2, table["recommended_spend"], h, color="C0", label="recommended")
+    left.set_yticks(y, table["channel"])
+    left.set_xlabel("spend over the horizon")
+    left.legend(fontsize=8)
+    err = np.vstack(
+        [
+            table["response_mean"] - table["response_hdi_low"],
+            table["response_hdi_high"] - table["response_mean"],
+        ]
+    )
+    right.barh(y, table["response_mean"], color="C0", xerr=err, capsize=3)
+    right.barh(y, table["baseline_response_mean"], color="none", edgecolor="k", label="recent mix")
+    right.set_yticks(y, table["channel"])
+    right.set_xlabel(f"expected response (mean, {prob:.0%} HDI)")
+    right.legend(fontsize=8)
+    fig.suptitle(f"{title}: recommended allocation")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -17,6 +17,8 @@ import pandas as pd
 import yaml
 
 from ..analysis.results import Results
+from ..decisions.allocate import Allocation
+from ..decisions.fitted import Decisions
 from ..inputs.data import ModelData
 from ..jsonsafe import clean_json
 from ..model.implied import prior_rows
@@ -25,7 +27,7 @@ from ..sampling.engines import SampleResult
 from ..spec import names
 from ..spec.config import Config
 from .folder import RunFolder
-from .plots import write_plots
+from .plots import allocation_plot, response_curves_plot, write_plots
 
 LIBRARIES = (
     "mmmcli",
@@ -52,6 +54,7 @@ def write_fit_files(
     diagnostics: dict,
     results: Results,
     conflicts: pd.DataFrame,
+    decisions: Decisions | None = None,
 ) -> None:
     """Every file of a fit's run folder but the manifest (written last, with the timings)."""
     write_csv(folder / "priors.csv", pd.DataFrame(prior_rows(cfg, data, priors)))
@@ -72,6 +75,40 @@ def write_fit_files(
     )
     write_trace(folder / "trace.nc", sampled.idata)
     write_plots(cfg, results, folder / "plots")
+    if decisions is not None:
+        decisions.model.save(folder / "response.nc")
+        write_csv(folder / "response_curves.csv", decisions.curves)
+        response_curves_plot(
+            cfg.name,
+            cfg.target.column,
+            decisions.curves,
+            cfg.hdi_prob,
+            folder / "plots" / "response_curves.png",
+        )
+        if decisions.allocation is not None and decisions.request is not None:
+            write_allocation(
+                folder, decisions.allocation, decisions.request.model_dump(), None, cfg.name
+            )
+
+
+def write_allocation(
+    folder: Path, allocation: Allocation, request: dict, source: Path | None, title: str
+) -> None:
+    """``allocation.csv``, ``optimize.json`` and ``plots/allocation.png`` of a recommendation
+    (``source``: the run it was computed from, when that is another folder)."""
+    write_csv(folder / "allocation.csv", allocation.table)
+    prob = allocation.summary["hdi_prob"]
+    write_json(
+        folder / "optimize.json",
+        {
+            "request": request,
+            "source_run": str(source) if source is not None else None,
+            **allocation.summary,
+            "warnings": allocation.warnings,
+        },
+    )
+    (folder / "plots").mkdir(exist_ok=True)
+    allocation_plot(title, allocation.table, prob, folder / "plots" / "allocation.png")
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -216,6 +253,8 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
             if noise is not None and noise.key == f"calibration.{i}.sigma":
                 item["sigma"] = noise.to_yaml()
             out["calibration"].append(item)
+    if cfg.optimize is not None:
+        out["optimize"] = cfg.optimize.model_dump()
     if names.SEASONALITY_COEF in priors:
         out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)
     if names.TREND_SLOPE in priors:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -399,6 +400,57 @@ class CalibrationSource(Strict):
         return value
 
 
+# [lower, upper] in YAML (a list), either may be null; kept as a tuple.
+SpendLimits = Annotated[
+    tuple[float | None, float | None],
+    BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+]
+
+
+class Optimize(Strict):
+    """Budget allocation over the next periods (``mmm optimize``; in a config, after each fit).
+
+    Bounds are per channel, ``[lower, upper]`` (either may be null): ``bounds`` in multiples of
+    the channel's spend over the last ``periods`` observed periods, ``spend_bounds`` in spend
+    units. Channels without bounds may get anything from 0 to the whole budget.
+    """
+
+    budget: float | None = Field(
+        None, gt=0, description="Total spend over the periods; default: the last `periods` spent"
+    )
+    periods: int = Field(ge=1, le=520, description="Number of periods after the data's last one")
+    pattern: Literal["flat", "recent"] = Field(
+        "flat", description="Split over periods: even, or the shape of the last `periods`"
+    )
+    quantile: float | None = Field(
+        None, gt=0, lt=1, description="Maximise this quantile of the response (default: the mean)"
+    )
+    bounds: dict[str, SpendLimits] = Field(
+        default_factory=dict, description="Per channel [lower, upper], multiples of recent spend"
+    )
+    spend_bounds: dict[str, SpendLimits] = Field(
+        default_factory=dict, description="Per channel [lower, upper], spend units"
+    )
+    allow_failed: bool = Field(False, description="Also optimize when the fit failed its checks")
+
+    @model_validator(mode="after")
+    def _limits(self) -> Optimize:
+        for key in ("bounds", "spend_bounds"):
+            for channel, (lo, hi) in getattr(self, key).items():
+                for value in (lo, hi):
+                    if value is not None and not (0 <= value < float("inf")):
+                        raise ValueError(f"{key}.{channel}: {value:g} is not a finite value >= 0")
+                if lo is not None and hi is not None and lo > hi:
+                    raise ValueError(f"{key}.{channel}: lower {lo:g} is above upper {hi:g}")
+        both = set(self.bounds) & set(self.spend_bounds)
+        if both:
+            raise ValueError(
+                f"channels with both bounds and spend_bounds: {', '.join(sorted(both))}; "
+                f"give one kind per channel"
+            )
+        return self
+
+
 class Config(Strict):
     """One model: data, target, channels and everything around them."""
 
@@ -417,6 +469,9 @@ class Config(Strict):
     media_share: MediaShare = Field(default_factory=MediaShare)
     output: Output = Field(default_factory=Output)
     calibration: list[CalibrationSource] = Field(default_factory=list)
+    optimize: Optimize | None = Field(
+        None, description="Allocate a budget after every fit that passes (see mmm optimize)"
+    )
 
     _source: Path | None = PrivateAttr(None)
 
@@ -463,6 +518,14 @@ class Config(Strict):
                 raise ValueError(
                     f"calibration.{i}.channel: unknown channel {source.channel!r}{hint}"
                 )
+        if self.optimize is not None:
+            for key in ("bounds", "spend_bounds"):
+                for channel in getattr(self.optimize, key):
+                    if channel not in self.channels:
+                        hint = did_you_mean(channel, list(self.channels))
+                        raise ValueError(
+                            f"optimize.{key}.{channel}: unknown channel {channel!r}{hint}"
+                        )
         return self
 
     def warnings(self) -> list[str]:

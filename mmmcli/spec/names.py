@@ -32,6 +32,14 @@ LIFT_EFFECT = "lift_effect"
 # Computed after sampling, never stored in the trace while sampling.
 COMPONENTS = (CHANNEL_CONTRIBUTION, CONTROL_CONTRIBUTION, SEASONALITY, TREND, MU, LIFT_EFFECT)
 
+# ---------------------------------------------------------------- per-channel Deterministics
+# What a channel's response to a new spend plan needs besides its saturation parameters (see
+# decisions.response): normalised lag weights, and the coefficient at its latest level (the last
+# fitted period's value of a time-varying coefficient). Computed after sampling, like COMPONENTS.
+ADSTOCK_WEIGHTS = "adstock_weights"
+CHANNEL_COEF = "channel_coef"
+RESPONSE_PARAMETERS = (ADSTOCK_WEIGHTS, CHANNEL_COEF)
+
 # ---------------------------------------------------------------- data containers
 PRIOR_NUMBERS = "prior_numbers"
 SPEND_LAGGED = "spend_lagged"

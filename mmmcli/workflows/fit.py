@@ -22,6 +22,7 @@ from ..analysis.conflict import conflict_lines, prior_conflict
 from ..analysis.diagnosis import explain_failure
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
 from ..analysis.results import Results, calibration_warnings, compute_results
+from ..decisions.fitted import Decisions, decide
 from ..inputs.data import ModelData
 from ..runs.fingerprint import input_hashes, unchanged_run
 from ..runs.folder import RunFolder, RunLock, runs_folder
@@ -132,10 +133,17 @@ def fit(
             else None
         )
         conflicts = prior_conflict(priors, sampled.idata.posterior)
+        allowed = status == "passed" or bool(cfg.optimize and cfg.optimize.allow_failed)
+        decisions = decide(
+            cfg, data, priors, sampled.idata.posterior, results.parameters, optimize=allowed
+        )
+        results.channels = results.channels.merge(decisions.marginal, on="channel", how="left")
 
         run = RunFolder(parent, started=started)
         try:
-            write_fit_files(run.path, cfg, data, priors, sampled, summary, diag, results, conflicts)
+            write_fit_files(
+                run.path, cfg, data, priors, sampled, summary, diag, results, conflicts, decisions
+            )
             timings["write"] = time.perf_counter() - t
             write_json(
                 run.path / "manifest.json",
@@ -149,6 +157,7 @@ def fit(
             raise
 
     warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
+    warnings_out += _report_allocation(console, cfg, decisions, status)
     return FitOutcome(
         run_dir,
         status,
@@ -197,6 +206,27 @@ def _report(
     _warn(console, lines)
     console.print(f"Run folder: {run_dir}")
     return lines
+
+
+def _report_allocation(
+    console: Console, cfg: Config, decisions: Decisions, status: str
+) -> list[str]:
+    """The config's allocation in one line (or why there is none); returns its warnings."""
+    if cfg.optimize is None:
+        return []
+    if decisions.allocation is None:
+        why = "was not checked (--quick)" if status == "unchecked" else "failed its checks"
+        line = f"no allocation: the fit {why}; optimize.allow_failed: true allocates anyway"
+        _warn(console, [line])
+        return [line]
+    s = decisions.allocation.summary
+    console.print(
+        f"Allocation of {s['budget']:,.0f} over {s['periods']} periods: expected gain over the "
+        f"recent mix {s['gain_mean']:,.1f} [{s['gain_hdi_low']:,.1f}, {s['gain_hdi_high']:,.1f}], "
+        f"P(gain > 0) = {s['gain_probability_positive']:.2f} (allocation.csv)"
+    )
+    _warn(console, decisions.allocation.warnings)
+    return list(decisions.allocation.warnings)
 
 
 def _skipped(found: tuple[Path, dict], console: Console) -> FitOutcome:

@@ -283,3 +283,62 @@ def test_malformed_channels_csv_is_usage_error(tmp_path):
     run = make_run(tmp_path / "run", channels=channels_frame().drop(columns="share_mean"))
     with pytest.raises(UsageError, match="share_mean"):
         compare_runs(run, base)
+
+
+# ---------------------------------------------------------------- marginal returns, allocations
+
+
+def with_marginal(frame: pd.DataFrame, mcpa: dict[str, float], width: float = 0.05):
+    frame = frame.copy()
+    frame["mcpa_mean"] = frame["channel"].map(mcpa)
+    frame["mcpa_hdi_low"] = frame["mcpa_mean"] * (1 - width)
+    frame["mcpa_hdi_high"] = frame["mcpa_mean"] * (1 + width)
+    return frame
+
+
+def write_allocation(run: Path, recommended: dict[str, float], beside: bool) -> None:
+    """An allocation for ``run``: inside it (config block) or in an optimize-* folder beside it."""
+    folder = run.parent / f"optimize-{run.name}" if beside else run
+    folder.mkdir(exist_ok=True)
+    pd.DataFrame(
+        {
+            "channel": list(recommended),
+            "recent_spend": [1000.0] * len(recommended),
+            "recommended_spend": list(recommended.values()),
+        }
+    ).to_csv(folder / "allocation.csv", index=False)
+    info = {"request": {"periods": 13}, "source_run": str(run) if beside else None}
+    (folder / "optimize.json").write_text(json.dumps(info))
+
+
+def test_marginal_cpa_drift_is_reported(tmp_path):
+    base = make_run(
+        tmp_path / "a" / "b", with_marginal(channels_frame(), {"tv": 150, "search": 80})
+    )
+    cur = make_run(tmp_path / "c" / "r", with_marginal(channels_frame(), {"tv": 300, "search": 80}))
+    result = compare_runs(cur, base)
+    rows = {(r["quantity"], r["channel_or_component"]): r for r in result.rows}
+    assert rows[("mcpa", "tv")]["drifted"] and not rows[("mcpa", "search")]["drifted"]
+    assert result.drifted
+
+
+def test_a_flipped_recommendation_is_drift(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    write_allocation(base, {"tv": 1500.0, "search": 500.0}, beside=True)
+    write_allocation(cur, {"tv": 600.0, "search": 1400.0}, beside=False)
+    result = compare_runs(cur, base)
+    rows = {(r["quantity"], r["channel_or_component"]): r for r in result.rows}
+    assert rows[("allocation_direction", "tv")]["drifted"]
+    assert rows[("allocation_direction", "tv")]["direction"] == "up -> down"
+    assert rows[("allocation_share", "tv")]["baseline"] == pytest.approx(0.75)
+    assert any("flipped" in n for n in result.notes)
+
+
+def test_a_steady_recommendation_is_not_drift(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    write_allocation(base, {"tv": 1500.0, "search": 500.0}, beside=False)
+    write_allocation(cur, {"tv": 1480.0, "search": 520.0}, beside=False)
+    result = compare_runs(cur, base)
+    assert not result.drifted, result.rows

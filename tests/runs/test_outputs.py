@@ -32,6 +32,9 @@ def test_run_folder_has_every_file(quick_run):
         "plots/fit.png",
         "plots/contributions.png",
         "plots/channel_efficiency.png",
+        "response.nc",
+        "response_curves.csv",
+        "plots/response_curves.png",
     ]:
         path = run / name
         assert path.is_file() and path.stat().st_size > 0, name
@@ -63,6 +66,9 @@ def test_channels_table(quick_run):
         "cpa_hdi_low",
         "cpa_hdi_high",
         "calibrated",
+        "mcpa_mean",
+        "mcpa_hdi_low",
+        "mcpa_hdi_high",
     ]
     assert list(df["channel"]) == CHANNELS
     assert df["share_mean"].sum() == pytest.approx(1.0, rel=1e-6)
@@ -149,3 +155,28 @@ def test_calibrated_example_config_runs(tmp_path):
     assert channels.loc["tv", "calibrated"] == "likelihood"
     assert channels.loc["search", "calibrated"] == "lift_test"
     assert channels.loc["radio", "calibrated"] == "none"
+
+
+def test_response_curves_and_marginal_cpa(quick_run):
+    """41 points per channel from 0 to 2x; at 1x the response is the channel's contribution plus
+    its carry-over after the last fitted period; marginal CPA at current spend is above the
+    average CPA (the curves are concave)."""
+    _, run = quick_run
+    curves = pd.read_csv(run / "response_curves.csv")
+    channels = pd.read_csv(run / "channels.csv").set_index("channel")
+    assert list(curves.columns) == [
+        "channel",
+        "multiplier",
+        "spend",
+        "response_mean",
+        "response_hdi_low",
+        "response_hdi_high",
+    ]
+    for name, c in curves.groupby("channel"):
+        assert len(c) == 41 and c["multiplier"].min() == 0 and c["multiplier"].max() == 2
+        at_one = c[c["multiplier"] == 1].iloc[0]
+        assert at_one["spend"] == pytest.approx(channels.loc[name, "spend"])
+        contribution = channels.loc[name, "contribution_mean"]
+        assert contribution <= at_one["response_mean"] <= contribution * 1.05
+        assert channels.loc[name, "mcpa_mean"] > channels.loc[name, "cpa_mean"]
+        assert channels.loc[name, "mcpa_hdi_low"] <= channels.loc[name, "mcpa_hdi_high"]

@@ -108,3 +108,29 @@ def test_unknown_channel_in_config(twins):
     path = with_calibration(twins["plain"], [{"channel": "tv", "path": "uplift_a.csv"}])
     with pytest.raises(ConfigError, match=r"calibration\.0\.channel: unknown channel 'tv'"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            {"periods": 13, "bounds": {"print": [0.5, 1.5]}},
+            "optimize.bounds.print: unknown channel",
+        ),
+        ({"periods": 13, "bounds": {"tv": [2, 1]}}, "lower 2 is above upper 1"),
+        ({"periods": 0}, "optimize.periods"),
+        ({"budget": 1000}, "optimize.periods"),
+        ({"periods": 13, "quantile": 1.2}, "optimize.quantile"),
+        ({"periods": 13, "pattern": "weekly"}, "optimize.pattern"),
+    ],
+)
+def test_optimize_block_is_validated(tmp_path, block, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_example(tmp_path, lambda c: c.update(optimize=block)))
+
+
+def test_optimize_block_loads(tmp_path):
+    block = {"periods": 13, "bounds": {"tv": [0.5, None]}, "spend_bounds": {"search": [1e4, 5e4]}}
+    cfg = load_config(_example(tmp_path, lambda c: c.update(optimize=block)))
+    assert cfg.optimize is not None and cfg.optimize.bounds["tv"] == (0.5, None)
+    assert cfg.optimize.pattern == "flat" and cfg.optimize.quantile is None

@@ -1,0 +1,276 @@
+"""Budget allocation: split a future budget over channels to maximise the expected response.
+
+The objective is the posterior mean (or a chosen lower quantile) over draws of the total
+response of a plan (``decisions.response``: carry-in from the last observed periods moves every
+channel along its curve without being credited, carry-out after the horizon is credited),
+evaluated for all draws at once with PyTensor's gradient, and maximised by SciPy's SLSQP over
+the budget shares under the per-channel bounds and the budget constraint. Saturation curves
+with a threshold (Hill with slope > 1) are not concave, so SLSQP starts from several points
+(the recent mix, an even split, the bounds' midpoints, and seeded random mixes) and the best
+optimum is kept.
+
+Every recommendation is reported against keeping the recent mix at the same budget: the gain
+per draw, its HDI and the probability that it is positive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from ..analysis import efficiency
+from ..analysis.stats import hdi
+from ..errors import UsageError
+from ..spec.config import Optimize
+from .response import ResponseModel, Scenario, horizon
+
+RANDOM_STARTS = 4
+MARGINAL_STEP = 0.01
+
+
+@dataclass
+class Allocation:
+    """A recommendation: one row per channel, the totals, and what to be careful about."""
+
+    table: pd.DataFrame
+    summary: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the optimizer may choose: budget, per-channel bounds, recent spend and its split."""
+
+    budget: float
+    lower: np.ndarray
+    upper: np.ndarray
+    recent: np.ndarray  # spend of each channel over the last `periods` observed periods
+    pattern: np.ndarray  # (periods, channels), columns summing to 1
+
+
+def limits(model: ResponseModel, request: Optimize) -> Limits:
+    """The request checked against the run: UsageError (exit 2) naming what is wrong."""
+    n = request.periods
+    rows = len(model.spend)
+    if n > rows:
+        raise UsageError(f"periods: {n} is more than the {rows} observed periods in the run")
+    for key in ("bounds", "spend_bounds"):
+        for channel in getattr(request, key):
+            if channel not in model.channels:
+                raise UsageError(
+                    f"{key}: unknown channel {channel!r} (the run's channels: "
+                    f"{', '.join(model.channels)})"
+                )
+    last = model.spend[-n:]
+    recent = last.sum(axis=0)
+    budget = float(request.budget) if request.budget is not None else float(recent.sum())
+    if not budget > 0:
+        raise UsageError(f"budget: nothing was spent in the last {n} periods; give --budget")
+    lower, upper = np.zeros(len(recent)), np.full(len(recent), budget)
+    for channel, (lo, hi) in request.bounds.items():
+        j = model.index(channel)
+        if recent[j] <= 0:
+            raise UsageError(
+                f"bounds.{channel}: the channel spent nothing in the last {n} periods, so "
+                f"multiples of its recent spend mean nothing; give spend_bounds instead"
+            )
+        lower[j] = 0.0 if lo is None else lo * recent[j]
+        upper[j] = budget if hi is None else min(hi * recent[j], budget)
+    for channel, (lo, hi) in request.spend_bounds.items():
+        j = model.index(channel)
+        lower[j] = 0.0 if lo is None else lo
+        upper[j] = budget if hi is None else min(hi, budget)
+    for j, channel in enumerate(model.channels):
+        if lower[j] > upper[j]:
+            raise UsageError(
+                f"bounds.{channel}: its lower bound {lower[j]:,.2f} is above the budget"
+                f" {budget:,.2f}"
+            )
+    if lower.sum() > budget * (1 + 1e-9):
+        raise UsageError(
+            f"budget: {budget:,.2f} is below the sum of the lower bounds ({lower.sum():,.2f})"
+        )
+    if upper.sum() < budget * (1 - 1e-9):
+        raise UsageError(
+            f"budget: {budget:,.2f} is above the sum of the upper bounds ({upper.sum():,.2f})"
+        )
+    if request.pattern == "recent":
+        safe = np.where(recent > 0, recent, 1.0)
+        pattern = np.where(recent > 0, last / safe, 1.0 / n)
+    else:
+        pattern = np.full(last.shape, 1.0 / n)
+    return Limits(budget, lower, upper, recent, pattern)
+
+
+def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> Allocation:
+    """The allocation of ``request.budget`` that maximises the objective, with its evidence."""
+    lim = limits(model, request)
+    scenario = horizon(model, lim.pattern)
+    best, runs = optimise(scenario, lim, request.quantile)
+    recent_total = lim.recent.sum()
+    baseline = (
+        lim.budget * lim.recent / recent_total
+        if recent_total > 0
+        else np.full(len(lim.recent), lim.budget / len(lim.recent))
+    )
+    chosen = scenario.response(best)  # (D, C)
+    kept = scenario.response(baseline)
+    gain = chosen.sum(axis=1) - kept.sum(axis=1)
+    extra, spent = scenario.marginal(best, MARGINAL_STEP)
+    table = _table(model, lim, best, baseline, chosen, kept, extra, spent, prob)
+    g_low, g_high = hdi(gain, prob)
+    total = chosen.sum(axis=1)
+    t_low, t_high = hdi(total, prob)
+    k_low, k_high = hdi(kept.sum(axis=1), prob)
+    summary = {
+        "budget": lim.budget,
+        "periods": request.periods,
+        "pattern": request.pattern,
+        "objective": "mean" if request.quantile is None else f"quantile {request.quantile:g}",
+        "draws": model.draws,
+        "starts": len(runs),
+        "converged_starts": sum(r["success"] for r in runs),
+        "first_period": _next_period(model),
+        "response_mean": float(total.mean()),
+        "response_hdi_low": float(t_low),
+        "response_hdi_high": float(t_high),
+        "baseline_response_mean": float(kept.sum(axis=1).mean()),
+        "baseline_response_hdi_low": float(k_low),
+        "baseline_response_hdi_high": float(k_high),
+        "gain_mean": float(gain.mean()),
+        "gain_hdi_low": float(g_low),
+        "gain_hdi_high": float(g_high),
+        "gain_probability_positive": float((gain > 0).mean()),
+        "hdi_prob": prob,
+    }
+    return Allocation(table, summary, _extrapolation(model, lim, best))
+
+
+def optimise(
+    scenario: Scenario, lim: Limits, quantile: float | None, seed: int = 0
+) -> tuple[np.ndarray, list[dict]]:
+    """The best budgets found by SLSQP from several starts, and a record of each start."""
+    budget = lim.budget
+    lo, hi = lim.lower / budget, lim.upper / budget
+    recent = lim.recent.sum()
+    starts = [
+        lim.recent / recent if recent > 0 else np.full(len(lo), 1 / len(lo)),
+        np.full(len(lo), 1 / len(lo)),
+        (lo + hi) / 2,
+    ]
+    rng = np.random.default_rng(seed)
+    starts += list(rng.dirichlet(np.ones(len(lo)), size=RANDOM_STARTS))
+    starts = [_project(s, lo, hi) for s in starts]
+    value0, _ = scenario.objective(starts[0] * budget, quantile)
+    norm = abs(value0) if value0 != 0 else 1.0
+
+    def f(u: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = scenario.objective(np.clip(u, lo, hi) * budget, quantile)
+        return -value / norm, -grad * budget / norm
+
+    constraint = {"type": "eq", "fun": lambda u: u.sum() - 1.0, "jac": lambda u: np.ones_like(u)}
+    runs, best, best_value = [], starts[0], -np.inf
+    for start in starts:
+        if len(lo) == 1:
+            u = start
+            ok = True
+        else:
+            res = minimize(
+                f,
+                start,
+                jac=True,
+                method="SLSQP",
+                bounds=list(zip(lo, hi, strict=True)),
+                constraints=[constraint],
+                options={"ftol": 1e-12, "maxiter": 500},
+            )
+            u, ok = _project(res.x, lo, hi), bool(res.success)
+        value, _ = scenario.objective(u * budget, quantile)
+        runs.append({"value": value, "success": ok})
+        if value > best_value:
+            best, best_value = u, value
+    return best * budget, runs
+
+
+def _project(u: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The point of ``{lo <= u <= hi, sum(u) = 1}`` reached by shifting ``u`` evenly (bisection)."""
+    a, b = -1.0 - np.abs(u).max(), 1.0 + np.abs(u).max()
+    for _ in range(100):
+        mid = (a + b) / 2
+        if np.clip(u + mid, lo, hi).sum() > 1:
+            b = mid
+        else:
+            a = mid
+    return np.clip(u + (a + b) / 2, lo, hi)
+
+
+def _table(
+    model: ResponseModel,
+    lim: Limits,
+    best: np.ndarray,
+    baseline: np.ndarray,
+    chosen: np.ndarray,
+    kept: np.ndarray,
+    extra: np.ndarray,
+    spent: np.ndarray,
+    prob: float,
+) -> pd.DataFrame:
+    rows = []
+    for j, channel in enumerate(model.channels):
+        low, high = hdi(chosen[:, j], prob)
+        row = {
+            "channel": channel,
+            "recent_spend": float(lim.recent[j]),
+            "recommended_spend": float(best[j]),
+            "change": float(best[j] - lim.recent[j]),
+            "change_pct": float(100 * (best[j] / lim.recent[j] - 1)) if lim.recent[j] else None,
+            "baseline_spend": float(baseline[j]),
+            "lower_bound": float(lim.lower[j]),
+            "upper_bound": float(lim.upper[j]),
+            "response_mean": float(chosen[:, j].mean()),
+            "response_hdi_low": float(low),
+            "response_hdi_high": float(high),
+            "baseline_response_mean": float(kept[:, j].mean()),
+        }
+        row.update(marginal_summary(model.kind, extra[:, j], float(spent[j]), prob))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def marginal_summary(kind: str, extra: np.ndarray, spent: float, prob: float) -> dict:
+    """``mroas_mean/_hdi_low/_hdi_high`` (revenue) or ``mcpa_*`` (conversions) of draws of the
+    extra response bought by ``spent`` more spend."""
+
+    def interval(x: np.ndarray) -> tuple[float, float]:
+        low, high = hdi(x, prob)
+        return float(low), float(high)
+
+    out = efficiency.summary(kind, extra, spent, interval)
+    return {f"m{k}": v for k, v in out.items()}
+
+
+def _next_period(model: ResponseModel) -> str | None:
+    try:
+        last = pd.Timestamp(model.dates[-1])
+        return str((last + pd.tseries.frequencies.to_offset(model.freq)).date())
+    except (ValueError, TypeError):
+        return None
+
+
+def _extrapolation(model: ResponseModel, lim: Limits, best: np.ndarray) -> list[str]:
+    """A warning per channel whose plan goes beyond the highest observed spend per period: the
+    curve there is the fitted shape carried past the data, not something the data showed."""
+    out = []
+    peak = model.spend.max(axis=0)
+    for j, channel in enumerate(model.channels):
+        planned = float((best[j] * lim.pattern[:, j]).max())
+        if peak[j] > 0 and planned > 1.2 * peak[j]:
+            out.append(
+                f"{channel}: the plan spends up to {planned:,.0f} in a period, "
+                f"{planned / peak[j]:.1f}x the most ever observed ({peak[j]:,.0f}); the response "
+                f"there is the curve's shape extrapolated, not something the data showed"
+            )
+    return out

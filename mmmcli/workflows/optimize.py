@@ -1,0 +1,134 @@
+"""``mmm optimize``: allocate a budget with a finished run's response model.
+
+Reads only the run folder (``response.nc``, the manifest and the resolved config): no data file,
+no PyMC model, no compile; so it answers in seconds and keeps answering after the data moved on.
+The recommendation goes to ``<dir>/<name>/optimize-<timestamp>/``, beside the run, and like a
+run folder it appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .. import interrupts
+from ..analysis.compare import resolve_run
+from ..decisions.allocate import allocate
+from ..decisions.response import FILE, ResponseModel
+from ..errors import UsageError
+from ..runs.folder import RunFolder
+from ..runs.writers import write_allocation
+from ..spec.config import Optimize
+
+LimitSpec = dict[str, tuple[float | None, float | None]]
+
+
+def optimize(
+    run: Path,
+    *,
+    budget: float | None = None,
+    periods: int | None = None,
+    pattern: str | None = None,
+    quantile: float | None = None,
+    bounds: LimitSpec | None = None,
+    spend_bounds: LimitSpec | None = None,
+    allow_failed: bool = False,
+) -> dict[str, Any]:
+    """Allocate for the run at ``run``; options left None come from the run's ``optimize:``
+    config block when it has one. Raises UsageError (exit 2) on a bad request."""
+    run_dir = resolve_run(run)
+    manifest = _json(run_dir / "manifest.json")
+    resolved = _resolved(run_dir)
+    status = manifest.get("status")
+    request = _request(
+        resolved.get("optimize") or {},
+        budget=budget,
+        periods=periods,
+        pattern=pattern,
+        quantile=quantile,
+        bounds=bounds,
+        spend_bounds=spend_bounds,
+    )
+    if status != "passed" and not (allow_failed or request.allow_failed):
+        why = "failed its convergence checks" if status == "failed" else f"is {status}"
+        raise UsageError(
+            f"{run_dir}: the run {why}; its curves are not a basis for a budget "
+            f"(--allow-failed to optimize it anyway)"
+        )
+    model = ResponseModel.load(run_dir / FILE)
+    prob = float(resolved.get("hdi_prob", 0.94))
+    allocation = allocate(model, request, prob)
+    name = str(resolved.get("name", run_dir.parent.name))
+    folder = RunFolder(run_dir.parent, prefix="optimize-")
+    try:
+        write_allocation(folder.path, allocation, request.model_dump(), run_dir, name)
+        with interrupts.commit_point():
+            interrupts.check()
+            out = folder.commit(passed=False)
+    except BaseException:
+        folder.discard()
+        raise
+    return {
+        "command": "optimize",
+        "status": "ok",
+        "exit_code": 0,
+        "run_dir": str(out),
+        "source_run": str(run_dir),
+        "source_status": status,
+        "kind": model.kind,
+        **allocation.summary,
+        "allocation": allocation.table.to_dict(orient="records"),
+        "warnings": allocation.warnings,
+    }
+
+
+def _request(configured: dict, **given: Any) -> Optimize:
+    """The config's ``optimize:`` block overridden by the options given; one line on error."""
+    merged = {**configured, **{k: v for k, v in given.items() if v is not None}}
+    if "periods" not in merged:
+        raise UsageError("--periods is required (the run's config has no optimize block)")
+    try:
+        return Optimize.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "request"
+        raise UsageError(f"--{where.replace('_', '-')}: {err['msg']}") from None
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot be read ({exc})") from None
+
+
+def _resolved(run_dir: Path) -> dict:
+    path = run_dir / "config.resolved.yaml"
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"{path}: cannot be read ({exc})") from None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def parse_limits(option: str, values: list[str] | None) -> LimitSpec | None:
+    """``["tv=0.5:1.5", "radio=:2"]`` -> ``{"tv": (0.5, 1.5), "radio": (None, 2.0)}``."""
+    if not values:
+        return None
+    out: LimitSpec = {}
+    for value in values:
+        channel, sep, span = value.partition("=")
+        lo, colon, hi = span.partition(":")
+        if not sep or not colon or not channel:
+            raise UsageError(
+                f"{option} {value!r}: expected CHANNEL=LOWER:UPPER (either may be empty)"
+            )
+        try:
+            out[channel] = (float(lo) if lo else None, float(hi) if hi else None)
+        except ValueError:
+            raise UsageError(f"{option} {value!r}: {lo!r} or {hi!r} is not a number") from None
+    return out
