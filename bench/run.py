@@ -100,6 +100,7 @@ def mmm_fit(config: Path, env: dict | None = None) -> dict:
         "sample_s": phases["sample"],
         "load_s": phases["load"],
         "write_s": phases["write"],
+        "decisions_s": phases.get("decisions", 0.0),
         "min_ess_bulk": diag["min_ess_bulk"],
         "max_r_hat": diag["max_r_hat"],
         "divergences": diag["divergences"],

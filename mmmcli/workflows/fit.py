@@ -134,17 +134,19 @@ def fit(
         )
         conflicts = prior_conflict(priors, sampled.idata.posterior)
         allowed = status == "passed" or bool(cfg.optimize and cfg.optimize.allow_failed)
+        t_decide = time.perf_counter()
         decisions = decide(
             cfg, data, priors, sampled.idata.posterior, results.parameters, optimize=allowed
         )
         results.channels = results.channels.merge(decisions.marginal, on="channel", how="left")
+        timings["decisions"] = time.perf_counter() - t_decide
 
         run = RunFolder(parent, started=started)
         try:
             write_fit_files(
                 run.path, cfg, data, priors, sampled, summary, diag, results, conflicts, decisions
             )
-            timings["write"] = time.perf_counter() - t
+            timings["write"] = time.perf_counter() - t - timings["decisions"]
             write_json(
                 run.path / "manifest.json",
                 manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
