@@ -459,18 +459,23 @@ def _allocation_rows(cur: _Run, base: _Run, rtol: float, notes: list[str]) -> li
         if (cur.allocation is None) != (base.allocation is None):
             notes.append("a recommended allocation in one run only: allocations not compared")
         return []
-    keys = ("periods", "pattern", "quantile", "bounds", "spend_bounds")
+    keys = ("budget", "periods", "pattern", "quantile", "bounds", "spend_bounds")
     asked = [{k: (r.allocation_request or {}).get(k) for k in keys} for r in (cur, base)]
     if asked[0] != asked[1]:
-        notes.append("the two allocations answer different requests (periods, pattern, bounds)")
+        notes.append(
+            "the two allocations answer different requests (budget, periods, pattern, bounds)"
+        )
     b, c = (r.allocation.set_index("channel") for r in (base, cur))
     rows = []
+    floor = 1.0 / max(len(b.index.union(c.index)), 1)  # an even share: small shares are noisy
     for channel in b.index.intersection(c.index):
         shares = [
             float(x.loc[channel, "recommended_spend"] / x["recommended_spend"].sum())
             for x in (b, c)
         ]
-        rows.append(_row("allocation_share", str(channel), shares[0], shares[1], rtol))
+        row = _row("allocation_share", str(channel), shares[0], shares[1], rtol)
+        row["drifted"] = abs(shares[1] - shares[0]) > rtol * max(abs(shares[0]), floor)
+        rows.append(row)
         way = [_direction(x.loc[channel], rtol) for x in (b, c)]
         flipped = {way[0], way[1]} == {"up", "down"}
         if flipped:

@@ -56,7 +56,7 @@ def component_draws(
         n_draws = min(chunk, total - lo)
         for name, value in zip(outputs, evaluate(*batch), strict=True):
             value = np.asarray(value)
-            if value.ndim == 0 or value.shape[0] != n_draws:  # does not depend on any draw
+            if value.ndim == model[name].ndim:  # does not depend on any draw: no draw axis
                 value = np.broadcast_to(value, (n_draws, *value.shape))
             pieces[name].append(value)
     return {name: np.concatenate(parts, axis=0) for name, parts in pieces.items()}

@@ -51,27 +51,30 @@ class Limits:
     pattern: np.ndarray  # (periods, channels), columns summing to 1
 
 
-def limits(model: ResponseModel, request: Optimize) -> Limits:
-    """The request checked against the run: UsageError (exit 2) naming what is wrong."""
+def limits(channels: list[str], spend: np.ndarray, request: Optimize) -> Limits:
+    """The request checked against the observed spend (T, C) of ``channels``: UsageError (exit
+    2) naming the field. Needs no posterior, so ``mmm check`` and ``mmm fit`` run it before
+    sampling for a config's ``optimize:`` block."""
     n = request.periods
-    rows = len(model.spend)
+    rows = len(spend)
     if n > rows:
-        raise UsageError(f"periods: {n} is more than the {rows} observed periods in the run")
+        raise UsageError(f"periods: {n} is more than the {rows} observed periods")
     for key in ("bounds", "spend_bounds"):
         for channel in getattr(request, key):
-            if channel not in model.channels:
+            if channel not in channels:
                 raise UsageError(
-                    f"{key}: unknown channel {channel!r} (the run's channels: "
-                    f"{', '.join(model.channels)})"
+                    f"{key}.{channel}: unknown channel (the channels: {', '.join(channels)})"
                 )
-    last = model.spend[-n:]
+    last = spend[-n:]
     recent = last.sum(axis=0)
     budget = float(request.budget) if request.budget is not None else float(recent.sum())
     if not budget > 0:
-        raise UsageError(f"budget: nothing was spent in the last {n} periods; give --budget")
+        raise UsageError(f"budget: nothing was spent in the last {n} periods; give a budget")
     lower, upper = np.zeros(len(recent)), np.full(len(recent), budget)
+    given: dict[int, str] = {}
     for channel, (lo, hi) in request.bounds.items():
-        j = model.index(channel)
+        j = channels.index(channel)
+        given[j] = f"bounds.{channel}"
         if recent[j] <= 0:
             raise UsageError(
                 f"bounds.{channel}: the channel spent nothing in the last {n} periods, so "
@@ -80,14 +83,14 @@ def limits(model: ResponseModel, request: Optimize) -> Limits:
         lower[j] = 0.0 if lo is None else lo * recent[j]
         upper[j] = budget if hi is None else min(hi * recent[j], budget)
     for channel, (lo, hi) in request.spend_bounds.items():
-        j = model.index(channel)
+        j = channels.index(channel)
+        given[j] = f"spend_bounds.{channel}"
         lower[j] = 0.0 if lo is None else lo
         upper[j] = budget if hi is None else min(hi, budget)
-    for j, channel in enumerate(model.channels):
+    for j in range(len(channels)):
         if lower[j] > upper[j]:
             raise UsageError(
-                f"bounds.{channel}: its lower bound {lower[j]:,.2f} is above the budget"
-                f" {budget:,.2f}"
+                f"{given[j]}: its lower bound {lower[j]:,.2f} is above the budget {budget:,.2f}"
             )
     if lower.sum() > budget * (1 + 1e-9):
         raise UsageError(
@@ -107,7 +110,7 @@ def limits(model: ResponseModel, request: Optimize) -> Limits:
 
 def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> Allocation:
     """The allocation of ``request.budget`` that maximises the objective, with its evidence."""
-    lim = limits(model, request)
+    lim = limits(model.channels, model.spend, request)
     scenario = horizon(model, lim.pattern)
     best, runs = optimise(scenario, lim, request.quantile)
     recent_total = lim.recent.sum()
@@ -121,6 +124,19 @@ def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> All
     gain = chosen.sum(axis=1) - kept.sum(axis=1)
     extra, spent = scenario.marginal(best, MARGINAL_STEP)
     table = _table(model, lim, best, baseline, chosen, kept, extra, spent, prob)
+    warnings = _extrapolation(model, lim, best)
+    if not any(r["success"] for r in runs):
+        warnings.append(
+            "the optimizer did not report convergence from any start; the allocation is the best "
+            "point it reached"
+        )
+    outside = (baseline < lim.lower * (1 - 1e-9)) | (baseline > lim.upper * (1 + 1e-9))
+    if outside.any():
+        names = ", ".join(c for c, o in zip(model.channels, outside, strict=True) if o)
+        warnings.append(
+            f"the recent mix at this budget is outside the bounds for {names}: the gain compares "
+            f"with a plan the bounds would not allow"
+        )
     g_low, g_high = hdi(gain, prob)
     total = chosen.sum(axis=1)
     t_low, t_high = hdi(total, prob)
@@ -146,7 +162,7 @@ def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> All
         "gain_probability_positive": float((gain > 0).mean()),
         "hdi_prob": prob,
     }
-    return Allocation(table, summary, _extrapolation(model, lim, best))
+    return Allocation(table, summary, warnings)
 
 
 def optimise(
@@ -188,11 +204,24 @@ def optimise(
                 options={"ftol": 1e-12, "maxiter": 500},
             )
             u, ok = _project(res.x, lo, hi), bool(res.success)
+        u = _snap(u, lo, hi)
         value, _ = scenario.objective(u * budget, quantile)
-        runs.append({"value": value, "success": ok})
+        runs.append({"value": value, "success": ok and bool(np.isfinite(value))})
         if value > best_value:
             best, best_value = u, value
     return best * budget, runs
+
+
+def _snap(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Shares within ``tol`` of a bound put on it (SLSQP leaves 1e-13 where it means 0, and a
+    marginal return at 1e-13 of the budget is rounding noise); the difference goes to the
+    largest share strictly inside its bounds, so the budget is still spent exactly."""
+    u = np.where(u - lo < tol, lo, np.where(hi - u < tol, hi, u))
+    inside = np.flatnonzero((u > lo) & (u < hi))
+    if len(inside):
+        k = inside[np.argmax(u[inside])]
+        u[k] = np.clip(u[k] + 1.0 - u.sum(), lo[k], hi[k])
+    return u
 
 
 def _project(u: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

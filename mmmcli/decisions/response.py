@@ -143,36 +143,64 @@ class ResponseModel:
 
     @classmethod
     def load(cls, path: Path) -> ResponseModel:
-        """Read a run's ``response.nc``; UsageError when it is missing or not ours."""
-        if not path.is_file():
+        """Read a run's ``response.nc``; UsageError naming it when it is missing or damaged."""
+        if not path.exists():
             raise UsageError(
                 f"{path}: not found; the run predates response curves (refit it with this version)"
             )
+        if not path.is_file():
+            raise UsageError(f"{path}: is not a file")
         try:
             with xr.open_dataset(path, engine="h5netcdf") as ds:
                 ds = ds.load()
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: cannot be read ({exc})") from None
-        if ds.attrs.get("format") != FORMAT:
-            raise UsageError(f"{path}: unknown format {ds.attrs.get('format')!r}")
-        params = {
-            str(k).removeprefix("saturation_"): np.asarray(v.values)
-            for k, v in ds.data_vars.items()
-            if str(k).startswith("saturation_")
-        }
-        return cls(
-            channels=[str(c) for c in ds["channel"].values],
-            kind=str(ds.attrs["kind"]),
-            saturation=list(json.loads(ds.attrs["saturation"])),
-            weights=np.asarray(ds[names.ADSTOCK_WEIGHTS].values),
-            params=params,
-            coef=np.asarray(ds[names.CHANNEL_COEF].values),
-            scale=np.asarray(ds["spend_scale"].values),
-            spend=np.asarray(ds["spend"].values),
-            dates=[str(d) for d in ds["period"].values],
-            n_fit=int(ds.attrs["n_fit"]),
-            freq=str(ds.attrs["freq"]),
-        )
+            if ds.attrs.get("format") != FORMAT:
+                raise ValueError(f"unknown format {ds.attrs.get('format')!r}")
+            params = {
+                str(k).removeprefix("saturation_"): np.asarray(v.values, dtype=float)
+                for k, v in ds.data_vars.items()
+                if str(k).startswith("saturation_")
+            }
+            model = cls(
+                channels=[str(c) for c in ds["channel"].values],
+                kind=str(ds.attrs["kind"]),
+                saturation=[str(k) for k in json.loads(ds.attrs["saturation"])],
+                weights=np.asarray(ds[names.ADSTOCK_WEIGHTS].values, dtype=float),
+                params=params,
+                coef=np.asarray(ds[names.CHANNEL_COEF].values, dtype=float),
+                scale=np.asarray(ds["spend_scale"].values, dtype=float),
+                spend=np.asarray(ds["spend"].values, dtype=float),
+                dates=[str(d) for d in ds["period"].values],
+                n_fit=int(ds.attrs["n_fit"]),
+                freq=str(ds.attrs["freq"]),
+            )
+            model.validate()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"{path}: damaged or not written by mmm ({first})") from None
+        return model
+
+    def validate(self) -> None:
+        """ValueError unless shapes agree, curve types are known and every number is finite."""
+        d, c = self.coef.shape
+        if self.kind not in ("revenue", "conversions"):
+            raise ValueError(f"kind {self.kind!r}")
+        if len(self.channels) != c or len(self.saturation) != c or self.scale.shape != (c,):
+            raise ValueError("channel counts disagree")
+        if self.weights.ndim != 3 or self.weights.shape[:2] != (d, c):
+            raise ValueError("adstock weights have the wrong shape")
+        if self.spend.ndim != 2 or self.spend.shape[1] != c or len(self.dates) != len(self.spend):
+            raise ValueError("spend has the wrong shape")
+        if not 0 < self.n_fit <= len(self.spend):
+            raise ValueError(f"n_fit {self.n_fit}")
+        for j, kind in enumerate(self.saturation):
+            if kind not in SATURATIONS:
+                raise ValueError(f"unknown saturation {kind!r}")
+            for p in _param_names(kind):
+                if p not in self.params or not np.isfinite(self.params[p][:, j]).all():
+                    raise ValueError(f"saturation parameter {p!r} of channel {self.channels[j]}")
+        arrays = (self.weights, self.coef, self.scale, self.spend)
+        if not all(np.isfinite(a).all() for a in arrays) or (self.scale <= 0).any():
+            raise ValueError("values that are not finite")
 
 
 def from_fit(
@@ -278,10 +306,11 @@ class Scenario:
 
     def marginal(self, budgets: np.ndarray, step: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
         """Extra response per draw (D, C) of ``step`` more budget on each channel, and the extra
-        spend (C,) it took: ``step`` times the budget, or times the mean budget where it is 0."""
+        spend (C,) it took: ``step`` times the budget, or times the mean budget where it is
+        (next to) 0."""
         b = np.asarray(budgets, dtype=float)
         fallback = b.mean() if b.mean() > 0 else 1.0
-        extra = step * np.where(b > 0, b, fallback)
+        extra = step * np.where(b > 1e-9 * b.sum(), b, fallback)
         return self.response(b + extra) - self.response(b), extra
 
 

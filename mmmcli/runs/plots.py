@@ -190,11 +190,15 @@ def allocation_plot(title: str, table: pd.DataFrame, prob: float, path: Path) ->
     left.set_yticks(y, table["channel"])
     left.set_xlabel("spend over the horizon")
     left.legend(fontsize=8)
-    err = np.vstack(
-        [
-            table["response_mean"] - table["response_hdi_low"],
-            table["response_hdi_high"] - table["response_mean"],
-        ]
+    err = np.clip(  # a fixed channel's draws are all equal: its HDI is the mean, give or take
+        np.vstack(
+            [
+                table["response_mean"] - table["response_hdi_low"],
+                table["response_hdi_high"] - table["response_mean"],
+            ]
+        ),
+        0.0,
+        None,
     )
     right.barh(y, table["response_mean"], color="C0", xerr=err, capsize=3)
     right.barh(y, table["baseline_response_mean"], color="none", edgecolor="k", label="recent mix")

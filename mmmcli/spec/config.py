@@ -418,7 +418,9 @@ class Optimize(Strict):
     budget: float | None = Field(
         None, gt=0, description="Total spend over the periods; default: the last `periods` spent"
     )
-    periods: int = Field(ge=1, le=520, description="Number of periods after the data's last one")
+    periods: int = Field(
+        ge=1, le=366, description="Number of periods after the data's last one (at most 366)"
+    )
     pattern: Literal["flat", "recent"] = Field(
         "flat", description="Split over periods: even, or the shape of the last `periods`"
     )

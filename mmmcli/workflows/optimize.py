@@ -87,23 +87,44 @@ def optimize(
 
 
 def _request(configured: dict, **given: Any) -> Optimize:
-    """The config's ``optimize:`` block overridden by the options given; one line on error."""
-    merged = {**configured, **{k: v for k, v in given.items() if v is not None}}
+    """The config's ``optimize:`` block overridden by the options given; one line on error.
+
+    Bounds merge per channel (a channel bounded on the command line loses its configured
+    bounds of either kind). A budget in the config is for its own number of periods: with
+    another ``--periods`` and no ``--budget``, the budget is the recent spend of those periods.
+    """
+    merged = {k: v for k, v in configured.items()}
+    for key, other in (("bounds", "spend_bounds"), ("spend_bounds", "bounds")):
+        for channel, span in (given.pop(key) or {}).items():
+            merged.setdefault(key, {})
+            merged[key] = {**merged[key], channel: span}
+            merged[other] = {c: v for c, v in (merged.get(other) or {}).items() if c != channel}
+    periods = given.get("periods")
+    if periods is not None and periods != merged.get("periods") and given.get("budget") is None:
+        merged.pop("budget", None)
+    merged.update({k: v for k, v in given.items() if v is not None})
     if "periods" not in merged:
         raise UsageError("--periods is required (the run's config has no optimize block)")
     try:
         return Optimize.model_validate(merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "request"
-        raise UsageError(f"--{where.replace('_', '-')}: {err['msg']}") from None
+        err = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in err["loc"]]
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if not loc:
+            raise UsageError(message) from None
+        option = "--" + loc[0].replace("_", "-")
+        raise UsageError(f"{option}{''.join(f' {p}' for p in loc[1:2])}: {message}") from None
 
 
 def _json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: cannot be read ({exc})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: expected a JSON object")
+    return value
 
 
 def _resolved(run_dir: Path) -> dict:
@@ -112,7 +133,9 @@ def _resolved(run_dir: Path) -> dict:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"{path}: cannot be read ({exc})") from None
-    return loaded if isinstance(loaded, dict) else {}
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("optimize") or {}, dict):
+        raise UsageError(f"{path}: not a resolved config written by mmm")
+    return loaded
 
 
 def parse_limits(option: str, values: list[str] | None) -> LimitSpec | None:

@@ -14,7 +14,8 @@ import numpy as np
 import pymc as pm
 from pydantic import ValidationError
 
-from ..errors import ConfigError, ModelError, PriorError
+from ..decisions.allocate import limits
+from ..errors import ConfigError, ModelError, PriorError, UsageError
 from ..inputs.calibration import Calibration, load_calibration
 from ..inputs.data import ModelData, load_data
 from ..inputs.screening import Finding, screen
@@ -37,6 +38,11 @@ def prepare(cfg: Config) -> tuple[ModelData, PriorSet, Calibration]:
         priors = fix_calibrated(cfg, data, priors, calib)
     except PriorError as exc:
         raise PriorError(f"{cfg.source}: {exc}") from None
+    if cfg.optimize is not None:  # checked against the data now, not after sampling
+        try:
+            limits(list(cfg.channels), data.spend, cfg.optimize)
+        except UsageError as exc:
+            raise ConfigError(f"{cfg.source}: optimize.{exc}") from None
     return data, priors, calib
 
 

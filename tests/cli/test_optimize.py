@@ -71,7 +71,7 @@ def test_a_run_that_was_not_checked_needs_allow_failed(run):
     ("args", "message"),
     [
         (["--periods", "13", "--budget", "1000", "--spend-bounds", "tv=5000:"], "lower bound"),
-        (["--periods", "13", "--bounds", "print=0.5:1.5"], "unknown channel 'print'"),
+        (["--periods", "13", "--bounds", "print=0.5:1.5"], "bounds.print: unknown channel"),
         (["--periods", "13", "--bounds", "tv=2:1"], "lower 2 is above upper 1"),
         (["--periods", "13", "--bounds", "tv"], "expected CHANNEL=LOWER:UPPER"),
         (["--periods", "0"], "--periods"),
@@ -121,3 +121,37 @@ def test_config_block_allocates_after_the_fit_and_is_optimize_s_default(tmp_path
     assert out["periods"] == 8 and out["budget"] == 200_000
     shares = [r["recommended_spend"] for r in out["allocation"]]
     assert shares == pytest.approx(table["recommended_spend"].tolist(), rel=1e-6)
+
+
+def test_a_damaged_response_model_is_exit_2(run):
+    (run / "response.nc").write_bytes(b"not netcdf")
+    result = invoke("optimize", run, "--periods", "4", "--allow-failed")
+    assert result.exit_code == 2 and "damaged or not written by mmm" in result.stderr
+
+
+def test_a_bad_optimize_block_is_refused_before_sampling(tmp_path):
+    config = example_config(
+        tmp_path, optimize={"periods": 8, "budget": 1000, "spend_bounds": {"tv": [5000, None]}}
+    )
+    result = invoke("check", config)
+    assert result.exit_code == 2
+    assert "optimize.spend_bounds.tv: its lower bound" in result.stderr
+
+
+def test_options_override_the_config_block_channel_by_channel():
+    from mmmcli.workflows.optimize import _request
+
+    block = {
+        "periods": 8,
+        "budget": 1000.0,
+        "bounds": {"tv": [0.5, 1.5]},
+        "spend_bounds": {"search": [1.0, 2.0]},
+    }
+    none = {"budget": None, "periods": None, "pattern": None, "quantile": None}
+    r = _request(block, **none, bounds={"search": (0.5, None)}, spend_bounds=None)
+    assert r.bounds == {"tv": (0.5, 1.5), "search": (0.5, None)} and r.spend_bounds == {}
+    assert r.budget == 1000.0
+    r = _request(block, **{**none, "periods": 13}, bounds=None, spend_bounds=None)
+    assert r.periods == 13 and r.budget is None  # the block's budget was for 8 periods
+    r = _request(block, **{**none, "periods": 13, "budget": 5.0}, bounds=None, spend_bounds=None)
+    assert r.budget == 5.0
