@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py refit
 	$(BIN)/python bench/run.py scaling
 	$(BIN)/python bench/run.py optimize
+	$(BIN)/python bench/run.py validate
 
 # CASE=name for one case of mmmsim/corpus.py (default: all 14, about 7 minutes on 2 cores).
 corpus: $(STAMP)

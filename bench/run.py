@@ -4,6 +4,7 @@
     python bench/run.py refit                     # compile time of a cron refit, cold cache
     python bench/run.py scaling                   # mmm wall time and memory, weeks x channels
     python bench/run.py optimize                  # mmm optimize on a 4000-draw posterior
+    python bench/run.py validate                  # mmm validate (5 folds) against one fit
 
 Every fit is a separate process (4 chains x 1000 tune x 1000 draws); wall time and peak
 memory (max RSS) are measured from outside it. ``compare`` first runs each tool once untimed
@@ -310,6 +311,40 @@ def optimize(channels: tuple[int, ...], repeats: int) -> dict:
     return {"rows": rows}
 
 
+def validate(folds: int, horizon: int) -> dict:
+    """``mmm validate configs/example.yaml --folds K --horizon H`` against one ``mmm fit`` of
+    the same config (warm compile cache for both: the fit runs first), whole process."""
+    mmm = Path(sys.executable).parent / "mmm"
+    config = HERE.parent / "configs" / "example.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        fit = run([str(mmm), "fit", str(config), "--out", tmp, "--json", "--quiet"])
+        cmd = [str(mmm), "validate", str(config), "--folds", str(folds), "--horizon"]
+        checked = run([*cmd, str(horizon), "--out", tmp, "--json", "--quiet"])
+    out = checked["output"]
+    report = {
+        "folds": folds,
+        "horizon": horizon,
+        "fit_wall_s": fit["wall_s"],
+        "validate_wall_s": checked["wall_s"],
+        "ratio": checked["wall_s"] / fit["wall_s"],
+        "compile_cache": out["compile_cache"],
+        "status": out["status"],
+        "mean": out["mean"],
+        "cores": CORES,
+    }
+    _save("validate", report)
+    print(
+        f"| one fit s | validate ({folds} folds x {horizon}) s | ratio | compile cache per fold "
+        f"| mean MAPE | mean CRPS | coverage 50% | coverage 94% |\n"
+        f"|---:|---:|---:|---|---:|---:|---:|---:|\n"
+        f"| {fit['wall_s']:.1f} | {checked['wall_s']:.1f} | {report['ratio']:.2f} | "
+        f"{', '.join(map(str, out['compile_cache']))} | {out['mean']['mape']:.2%} | "
+        f"{out['mean']['crps']:.2f} | {out['mean']['coverage_50']:.2f} | "
+        f"{out['mean']['coverage_94']:.2f} |"
+    )
+    return report
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -389,6 +424,9 @@ def main() -> None:
     p = sub.add_parser("scaling")
     p.add_argument("--weeks", default="52,156,520")
     p.add_argument("--channels", default="4,8,16")
+    p = sub.add_parser("validate")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--horizon", type=int, default=13)
     p = sub.add_parser("optimize")
     p.add_argument("--channels", default="4,16")
     p.add_argument("--repeats", type=int, default=3)
@@ -397,6 +435,8 @@ def main() -> None:
         compare(args.rounds, tuple(e for e in args.engines.split(",") if e))
     elif args.study == "refit":
         refit(args.repeats)
+    elif args.study == "validate":
+        validate(args.folds, args.horizon)
     elif args.study == "optimize":
         optimize(tuple(int(c) for c in args.channels.split(",")), args.repeats)
     else:

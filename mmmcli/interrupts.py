@@ -79,6 +79,13 @@ def commit_point() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
+def pending() -> Interrupted | None:
+    """The interruption a signal already raised, if any: an error that surfaces while it is
+    pending (compiled code that the signal's exception broke, a ``SystemError`` from numba) is
+    the interruption, not an error of its own."""
+    return Interrupted(_pending) if _pending is not None else None
+
+
 def check() -> None:
     """Raise :class:`Interrupted` if a signal arrived whose exception was swallowed.
 

@@ -5,15 +5,20 @@
 cover the same dates, contribution totals; then the per-period contributions of every component
 over the dates both runs share; then the in-sample fit metrics; then, when both runs have a
 recommended allocation (``allocation.csv`` in the run, or the newest ``optimize-*`` folder made
-from it), each channel's share of the budget and the direction of its recommended change.
+from it), each channel's share of the budget and the direction of its recommended change; and,
+for two fits of the same observations, the difference in ELPD-LOO with its standard error.
 
 A quantity has **drifted** when it moved by more than ``rtol`` relative to ``|baseline|`` (by more
 than ``rtol`` in absolute terms when the baseline is 0) **and** its HDIs (the ``*_hdi_low`` /
 ``*_hdi_high`` columns) do not overlap. Quantities without an interval (contribution shares) drift
-on ``rtol`` alone. Per-period contributions are judged date by date and summarised in one row per
-component, which drifts when more than 10% of the shared dates drifted. Fit metrics (r2, mape,
-smape, nrmse) are informational: they are reported with their relative change but never count as
-drift. A channel or component present in only one of the runs always counts as drift.
+on ``rtol`` alone, as do allocation shares (relative to the larger of the baseline share and an
+even share, so a near-zero share moving in its decimals is not drift). A recommendation that
+*flips* (more than ``rtol`` above recent spend in one run, more than ``rtol`` below it in the
+other) always drifts: it is the change a team acts on. Per-period contributions are judged date
+by date and summarised in one row per component, which drifts when more than 10% of the shared
+dates drifted. Fit metrics (r2, mape, smape, nrmse) and ELPD-LOO are informational: they are
+reported with their relative change but never count as drift. A channel or component present in
+only one of the runs always counts as drift.
 
 Nothing here prints; the CLI renders ``Comparison.rows``.
 """
@@ -47,7 +52,7 @@ CHANNEL_COLUMNS = (
 )
 ALLOCATION_COLUMNS = ("channel", "recent_spend", "recommended_spend")
 CONTRIBUTION_COLUMNS = ("date", "component", "mean", "hdi_low", "hdi_high")
-TEXT_COLUMNS = ("channel", "component", "date", "calibrated")
+TEXT_COLUMNS = ("channel", "component", "date", "calibrated", "holdout")
 
 
 def is_run_folder(path: Path) -> bool:
@@ -120,6 +125,8 @@ class _Run:
     manifest: dict
     allocation: pd.DataFrame | None = None
     allocation_request: dict | None = None
+    loo: pd.DataFrame | None = None  # date, elpd_loo, pareto_k
+    fit: pd.DataFrame | None = None  # date, actual, ...
     kind: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +159,7 @@ def compare_runs(run: Path, baseline: Path, rtol: float = DEFAULT_RTOL) -> Compa
     rows = _channel_rows(cur, base, rtol, totals, notes)
     rows += _period_rows(cur, base, rtol, notes)
     rows += _fit_rows(cur, base, notes)
+    rows += _loo_rows(cur, base, notes)
     rows += _allocation_rows(cur, base, rtol, notes)
     drifted = any(row["drifted"] for row in rows)
     return Comparison(rows, drifted, notes, run=cur.path, baseline=base.path, rtol=rtol)
@@ -176,6 +184,9 @@ def _load(path: Path) -> _Run:
     for kind in TARGET_KINDS:
         if f"{kind}_mean" in run.channels:
             _require(run.channels, path / "channels.csv", [f"{kind}_hdi_low", f"{kind}_hdi_high"])
+    if (path / "loo.csv").is_file() and (path / "fit.csv").is_file():
+        run.loo = _read_csv(path / "loo.csv", ("date", "elpd_loo", "pareto_k"))
+        run.fit = _read_csv(path / "fit.csv", ("date", "actual"))
     folder = _allocation_folder(path)
     if folder is not None:
         run.allocation = _read_csv(folder / "allocation.csv", ALLOCATION_COLUMNS)
@@ -228,7 +239,8 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
         if (values.isna() & frame[col].notna()).any():
             raise UsageError(f"{path}: column {col!r} holds values that are not numbers")
         frame[col] = values
-    if frame["channel" if "channel" in required else "component"].isna().any():
+    key = next(c for c in ("channel", "component", "date") if c in required)
+    if frame[key].isna().any():
         raise UsageError(f"{path}: a row has no name")
     return frame
 
@@ -514,6 +526,50 @@ def _direction(row: pd.Series, rtol: float) -> str:
     if chosen < recent * (1 - rtol):
         return "down"
     return "same"
+
+
+def _loo_rows(cur: _Run, base: _Run, notes: list[str]) -> list[dict]:
+    """ELPD-LOO of both runs and their difference with its standard error (informational).
+
+    Only for the same observations: identical fitted dates and target values (LOO scores
+    compare models of one dataset, not fits of different data)."""
+    if cur.loo is None or base.loo is None or cur.fit is None or base.fit is None:
+        if (cur.loo is None) != (base.loo is None):
+            notes.append("ELPD-LOO in one run only: not compared")
+        return []
+    c, b = cur.loo.set_index("date"), base.loo.set_index("date")
+    actual_c = cur.fit.set_index("date")["actual"].reindex(c.index)
+    actual_b = base.fit.set_index("date")["actual"].reindex(b.index)
+    if not c.index.equals(b.index) or not np.allclose(actual_c, actual_b, equal_nan=False):
+        notes.append("ELPD-LOO not compared: the runs were fitted to different observations")
+        return []
+    diff = c["elpd_loo"].to_numpy() - b["elpd_loo"].to_numpy()
+    se = float(np.sqrt(len(diff) * np.var(diff)))
+    total = float(diff.sum())
+    better = "run" if total > 0 else "baseline"
+    notes.append(
+        f"ELPD-LOO difference (run - baseline) {total:+.1f} (se {se:.1f}): "
+        + (
+            f"the {better} predicts better"
+            if abs(total) > 2 * se
+            else "no clear difference (|difference| <= 2 se)"
+        )
+    )
+    bv, cv = float(b["elpd_loo"].sum()), float(c["elpd_loo"].sum())
+    return [
+        {
+            "quantity": "elpd_loo",
+            "channel_or_component": "total",
+            "baseline": bv,
+            "current": cv,
+            "rel_change": None,
+            "hdi_overlap": None,
+            "drifted": False,
+            "informational": True,
+            "difference": total,
+            "difference_se": se,
+        }
+    ]
 
 
 # --- helpers -------------------------------------------------------------------------------------

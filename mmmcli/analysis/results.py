@@ -18,7 +18,7 @@ from ..inputs.calibration import Calibration
 from ..inputs.data import ModelData
 from ..spec import names
 from ..spec.config import Config
-from . import efficiency
+from . import efficiency, predictive
 from .components import component_draws
 from .stats import fit_metrics, hdi
 
@@ -30,11 +30,12 @@ class Results:
     contributions: pd.DataFrame  # long: date, component, mean, hdi_low, hdi_high
     channels: pd.DataFrame
     metrics: dict
-    fit: pd.DataFrame  # date, actual, mean, hdi_low, hdi_high, holdout
+    fit: pd.DataFrame  # date, actual, mean, hdi_*, predictive_*, crps, holdout
     calibration: pd.DataFrame | None = None  # one row per experiment observation
     coefficients: pd.DataFrame | None = None  # time-varying coefficients over the periods
     # per-draw channel parameters a response to new spend needs (see decisions.response)
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    loo: pd.DataFrame | None = None  # date, elpd_loo, pareto_k over the fitted periods
 
 
 def compute_results(
@@ -86,6 +87,12 @@ def compute_results(
 
     mu = draws[names.MU]
     low, high = hdi(mu, prob)
+    likelihood = cfg.target.likelihood
+    sigma = _param_draws(idata, names.SIGMA, model)
+    nu = _param_draws(idata, names.NU, model) if likelihood == "student_t" else None
+    replicated = mu + predictive.noise_draws(likelihood, sigma, nu, mu.shape, cfg.sampler.seed)
+    p_low, p_high = predictive.central(replicated, prob)
+    half_low, half_high = predictive.central(replicated, 0.5)
     fit = pd.DataFrame(
         {
             "date": data.dates.strftime("%Y-%m-%d"),
@@ -93,17 +100,32 @@ def compute_results(
             "mean": mu.mean(axis=0),
             "hdi_low": low,
             "hdi_high": high,
+            "predictive_low": p_low,
+            "predictive_high": p_high,
+            "predictive_50_low": half_low,
+            "predictive_50_high": half_high,
+            "crps": predictive.crps(data.y, replicated),
             "holdout": np.arange(data.n) >= n,
         }
     )
+    chains = int(idata.posterior.sizes["chain"])
+    loglik = predictive.log_likelihood(likelihood, data.y[:n], mu[:, :n], sigma, nu)
+    loo = predictive.loo(loglik, chains, list(fit["date"][:n]))
     metrics = {
-        "in_sample": fit_metrics(data.y[:n], fit["mean"].to_numpy()[:n]),
+        "in_sample": {
+            **fit_metrics(data.y[:n], fit["mean"].to_numpy()[:n]),
+            "predictive": predictive.scores(data.y[:n], replicated[:, :n]),
+        },
         "holdout": None,
+        "loo": loo.summary,
         "media_share": media_share(data, totals, prob),
     }
     if data.n > n:
-        metrics["holdout"] = fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:])
-        metrics["holdout"]["start"] = str(data.dates[n].date())
+        metrics["holdout"] = {
+            **fit_metrics(data.y[n:], fit["mean"].to_numpy()[n:]),
+            "predictive": predictive.scores(data.y[n:], replicated[:, n:]),
+            "start": str(data.dates[n].date()),
+        }
     table = calibration_table(data, calib, draws, idata, prob) if calib else None
     parameters = {
         k: v for k, v in draws.items() if k in names.RESPONSE_PARAMETERS or names.is_path(k)
@@ -116,6 +138,7 @@ def compute_results(
         table,
         coefficient_table(data, draws, prob),
         parameters,
+        loo.pointwise,
     )
 
 

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .. import interrupts
 from ..errors import MMMError, one_line
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
@@ -85,6 +86,12 @@ def fit(
         bool,
         typer.Option(help="Skip the fit when config, data and options match the newest run."),
     ] = False,
+    refresh_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Priors from this earlier run's posterior, widened (overrides refresh.from)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -100,6 +107,7 @@ def fit(
             out=out,
             quick=quick,
             if_changed=if_changed,
+            refresh_from=refresh_from,
             console=console,
             progress=not quiet,
             draws=draws,
@@ -186,6 +194,56 @@ def compare(
     else:
         render.comparison(_console(quiet), result)
     raise typer.Exit(4 if result.drifted else 0)
+
+
+@app.command()
+def validate(
+    config: ConfigArg,
+    folds: Annotated[int, typer.Option(min=1, max=50, help="Number of folds.")] = 5,
+    horizon: Annotated[
+        int, typer.Option(min=1, help="Periods each fold is scored on, after its training window.")
+    ] = 13,
+    out: OutOpt = None,
+    quick: Annotated[
+        bool, typer.Option(help="Smoke run: 2 chains x 200 tune + 200 draws per fold, no gate.")
+    ] = False,
+    draws: Annotated[int | None, typer.Option(help="Posterior draws per chain.")] = None,
+    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
+    chains: Annotated[int | None, typer.Option(help="Number of chains.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    engine: Annotated[Engine | None, typer.Option(help="NUTS engine.")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Rolling-origin cross-validation: fit K growing windows, score each on the next H periods;
+    exit 0, or 3 when a fold failed its convergence checks."""
+    from ..workflows.validate import validate as run_validate
+
+    console = _console(quiet)
+
+    def go():
+        return run_validate(
+            config,
+            folds=folds,
+            horizon=horizon,
+            out=out,
+            quick=quick,
+            console=console,
+            progress=not quiet,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            engine=engine.value if engine else None,
+        )
+
+    result = _guard(go, debug, as_json, "validate")
+    if as_json:
+        _emit(result)
+    else:
+        render.validation(console, result)
+    raise typer.Exit(result["exit_code"])
 
 
 class Pattern(StrEnum):
@@ -296,6 +354,15 @@ def _guard(action: Callable, debug: bool, as_json: bool, command: str):
     except KeyboardInterrupt:
         _fail(command, as_json, 130, "interrupted; nothing was written", "interrupted")
     except Exception as exc:  # an internal error: one line, traceback in a log
+        signalled = interrupts.pending()
+        if signalled is not None:  # a signal broke compiled code mid-call: it is the signal
+            _fail(
+                command,
+                as_json,
+                signalled.exit_code,
+                f"{signalled}; nothing was written",
+                "interrupted",
+            )
         if debug:
             raise
         _fail(command, as_json, 1, _internal(exc), "internal error")
@@ -361,4 +428,4 @@ def _exit_code(command: str, as_json: bool, code: int, message: str, label: str 
     return code
 
 
-COMMANDS = ("fit", "check", "prior", "compare", "optimize", "init", "schema")
+COMMANDS = ("fit", "check", "prior", "compare", "optimize", "validate", "init", "schema")

@@ -123,6 +123,45 @@ def allocation(console: Console, result: dict[str, Any]) -> None:
     console.print(f"Allocation folder: {result['run_dir']}")
 
 
+def validation(console: Console, result: dict[str, Any]) -> None:
+    """``mmm validate``: one row per fold, then the means and the verdict."""
+    table = Table(
+        title=f"Rolling-origin validation: {result['folds']} folds x {result['horizon']} periods",
+        title_justify="left",
+    )
+    for col in ("fold", "fit to", "scored from", "MAPE", "CRPS", "50%", "94%", "status"):
+        table.add_column(
+            col, justify="left" if col in ("fit to", "scored from") else "right", overflow="fold"
+        )
+    for r in result["folds_table"]:
+        table.add_row(
+            str(r["fold"]),
+            r["train_end"],
+            r["test_start"],
+            "" if r["mape"] is None else f"{r['mape']:.1%}",
+            f"{r['crps']:,.4g}",
+            f"{r['coverage_50']:.0%}",
+            f"{r['coverage_94']:.0%}",
+            r["status"],
+        )
+    console.print(table)
+    m = result["mean"]
+    console.print(
+        f"Mean over folds: MAPE {m['mape']:.1%}, CRPS {m['crps']:,.4g}, predictive interval "
+        f"coverage {m['coverage_50']:.0%} (50%) and {m['coverage_94']:.0%} (94%)"
+    )
+    shares = ", ".join(
+        f"{s['channel']} {s['min']:.0%}-{s['max']:.0%}" for s in result["share_stability"]
+    )
+    console.print(f"Channel shares across folds: {shares}")
+    if result["failed_folds"]:
+        console.print(
+            f"[red]Folds {', '.join(map(str, result['failed_folds']))} failed their convergence "
+            f"checks.[/]"
+        )
+    console.print(f"Validation folder: {result['run_dir']}")
+
+
 def diagnosis(console: Console, diag: dict[str, Any]) -> None:
     """Why a fit failed its convergence checks and what to do (``diag``: diagnostics.json).
 

@@ -104,20 +104,48 @@ class Calibration:
         return list(dict.fromkeys(names))
 
 
-def load_calibration(cfg: Config, data: ModelData) -> Calibration:
-    """Read every calibration source; raise DataError naming the file and row on bad input."""
+def load_calibration(cfg: Config, data: ModelData, drop_later: bool = False) -> Calibration:
+    """Read every calibration source; raise DataError naming the file and row on bad input.
+
+    ``drop_later``: leave out the experiments dated after the fitted periods (a validation
+    fold's training window ends before the data do), with a warning, instead of refusing them.
+    """
     calib = Calibration()
     for position, source in enumerate(cfg.calibration):
         path = cfg.resolve(source.path)
         frame = read_csv(path)
         if frame.empty:
             raise DataError(f"{path}: no rows")
+        if drop_later:
+            frame = _until_fitted_end(path, frame, source, data, calib.warnings)
+            if frame.empty:
+                continue
         if source.channel is not None:
             calib.series.append(_uplift_series(path, frame, source, data, position))
         else:
             calib.tests.extend(_lift_tests(path, frame, source, cfg, data, calib.warnings))
     _check_conflicts(calib)
     return calib
+
+
+def _until_fitted_end(
+    path: Path, frame: pd.DataFrame, source: CalibrationSource, data: ModelData, out: list[str]
+) -> pd.DataFrame:
+    """The rows of an experiment file that begin within the fitted periods."""
+    if source.channel is not None:
+        column = "date"
+    else:
+        column = "liftStartDate" if "liftStartDate" in frame and "start" not in frame else "start"
+    if column not in frame:
+        return frame  # the full check names what is missing
+    first = date_column(frame, path, column)
+    keep = np.asarray(first <= data.dates[data.n_train - 1])
+    if not keep.all():
+        out.append(
+            f"{path}: {int((~keep).sum())} of {len(frame)} rows begin after the fitted periods "
+            f"(to {data.dates[data.n_train - 1].date()}) and are left out"
+        )
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def _uplift_series(

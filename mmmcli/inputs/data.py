@@ -86,6 +86,35 @@ class ModelData:
         )
 
 
+def training_window(cfg: Config, data: ModelData, n_train: int, n: int) -> ModelData:
+    """The first ``n`` rows with the first ``n_train`` fitted, spend scales recomputed from
+    those rows (a validation fold sees nothing after its training window)."""
+    if n_train < MIN_TRAIN_PERIODS:
+        raise DataError(
+            f"{data.path}: a training window of {n_train} periods is too short; at least "
+            f"{MIN_TRAIN_PERIODS} needed"
+        )
+    end = data.dates[n_train - 1].date()
+    scales = []
+    for j, (name, ch) in enumerate(cfg.channels.items()):
+        train = data.spend[:n_train, j]
+        if not (train > 0).any():
+            raise DataError(
+                f"{data.path}: column {ch.spend!r} (channel {name}) has no non-zero spend "
+                f"up to {end}, the end of a training window"
+            )
+        scales.append(ch.spend_scale or float(train[train > 0].mean()))
+    for k, (name, ctrl) in enumerate(cfg.controls.items()):
+        if np.ptp(data.controls[:n_train, k]) == 0:
+            raise DataError(
+                f"{data.path}: column {ctrl.column!r} (control {name}) is constant up to {end}"
+            )
+    window = data.subset(n)
+    window.spend_scale = np.asarray(scales, dtype=float)
+    window.n_train = n_train
+    return window
+
+
 def load_data(cfg: Config) -> ModelData:
     """Read and validate the config's data file; raise DataError naming file, column and row."""
     path = cfg.resolve(cfg.data.path)

@@ -70,7 +70,12 @@ def build_model(
             prior = priors[name]
             if prior.is_fixed:
                 return hyper[position[f"{name}.value"]]
-            params = {k: hyper[position[f"{name}.{k}"]] for k in prior.params}
+            params = {
+                k: hyper[position[f"{name}.{k}"]]
+                if np.ndim(v) == 0
+                else hyper[[position[f"{name}.{k}[{i}]"] for i in range(np.size(v))]]
+                for k, v in prior.params.items()
+            }
             return distributions.build(prior.dist, name, params, **kwargs)
 
         def drift(name: str) -> TensorVariable | None:
@@ -312,8 +317,13 @@ def prior_numbers(priors: PriorSet) -> tuple[list[str], np.ndarray]:
     for name, prior in priors.items():
         items = {"value": prior.value} if prior.is_fixed else prior.params
         for key, value in items.items():
-            labels.append(f"{name}.{key}")
-            values.append(float(value))
+            if np.ndim(value) == 0:
+                labels.append(f"{name}.{key}")
+                values.append(float(value))
+            else:  # a vector prior (one per element, from a refresh): one number per element
+                for i, element in enumerate(np.ravel(value)):
+                    labels.append(f"{name}.{key}[{i}]")
+                    values.append(float(element))
     return labels, np.asarray(values, dtype=float)
 
 

@@ -223,5 +223,12 @@ def _max_mass(fam: Family, bounds: Bounds, free: list[str]) -> tuple[dict[str, f
     return params, _mass(fam, params, bounds)
 
 
-def format_params(params: dict[str, float]) -> str:
-    return ", ".join(f"{k}={v:.6g}" for k, v in params.items())
+def format_params(params: dict[str, Any]) -> str:
+    """``mu=0, sigma=1``; a vector parameter as ``mu=[0.1, -0.2]``."""
+
+    def one(v: Any) -> str:
+        if np.ndim(v) == 0:
+            return f"{float(v):.6g}"
+        return "[" + ", ".join(f"{float(x):.6g}" for x in np.ravel(v)) + "]"
+
+    return ", ".join(f"{k}={one(v)}" for k, v in params.items())

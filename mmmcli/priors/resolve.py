@@ -37,6 +37,14 @@ class ResolvedPrior:
     bounds: Bounds | None = None
     achieved_mass: float | None = None
     value: float | None = None  # for fixed constants
+    origin: str | None = None  # source "refresh": the run whose posterior this is
+    replaced: ResolvedPrior | None = None  # source "refresh": the prior the config gives
+
+    @property
+    def size(self) -> int | None:
+        """Elements of a vector prior (one per element of the parameter), None for scalars."""
+        sizes = {np.size(v) for v in self.params.values() if np.ndim(v) > 0}
+        return sizes.pop() if sizes else None
 
     @property
     def is_fixed(self) -> bool:
@@ -48,9 +56,10 @@ class ResolvedPrior:
         return frozen(self.dist, self.params)
 
     def median(self) -> float:
+        """The prior's median (for a vector prior, the median of its elements' medians)."""
         if self.value is not None:
             return self.value
-        return float(self.frozen().median())
+        return float(np.median(self.frozen().median()))
 
     def fixed_at(self, value: float, source: str) -> ResolvedPrior:
         """This parameter held at ``value`` (a ``fixed`` row of priors.csv)."""
@@ -71,17 +80,23 @@ class ResolvedPrior:
             "bounds_mass": b.mass if b else None,
             "achieved_mass": self.achieved_mass,
             "median": self.median(),
+            "refreshed_from": self.origin,
         }
 
     def to_yaml(self) -> dict[str, Any] | float | None:
         """As written in ``config.resolved.yaml``: a number, or the family and its parameters."""
+        if self.replaced is not None:  # the config's own prior: the refresh block redoes this
+            return self.replaced.to_yaml()
         if self.is_fixed:
             return self.value
         return {"dist": self.dist, **{k: float(f"{v:.8g}") for k, v in self.params.items()}}
 
 
 class PriorSet(dict[str, ResolvedPrior]):
-    """All of a model's priors by variable name, in model order."""
+    """All of a model's priors by variable name, in model order; ``refresh`` says which earlier
+    run's posterior some of them come from (``None``: none do)."""
+
+    refresh: dict[str, Any] | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         return [p.row() for p in self.values()]

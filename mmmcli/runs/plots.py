@@ -40,6 +40,15 @@ def _band(ax, dates, low, mid, high, observed, color: str, labels: tuple[str, st
 def _fit(cfg: Config, fit: pd.DataFrame, path: Path) -> Path:
     dates = pd.to_datetime(fit["date"])
     fig, ax = plt.subplots(figsize=(11, 4.5))
+    if "predictive_low" in fit:  # where observations should fall: mean plus noise
+        ax.fill_between(
+            dates,
+            fit["predictive_low"],
+            fit["predictive_high"],
+            color="C0",
+            alpha=0.1,
+            label=f"{cfg.hdi_prob:.0%} predictive interval",
+        )
     _band(
         ax,
         dates,
@@ -206,6 +215,35 @@ def allocation_plot(title: str, table: pd.DataFrame, prob: float, path: Path) ->
     right.set_xlabel(f"expected response (mean, {prob:.0%} HDI)")
     right.legend(fontsize=8)
     fig.suptitle(f"{title}: recommended allocation")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def validation_plot(cfg: Config, scored: pd.DataFrame, channels: pd.DataFrame, path: Path):
+    """Top: each fold's test periods, actual against the predictive interval. Bottom: each
+    channel's contribution share per fold (a stable model keeps its story)."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7.5))
+    dates = pd.to_datetime(scored["date"])
+    for k, (fold, rows) in enumerate(scored.groupby("fold")):
+        d = pd.to_datetime(rows["date"])
+        top.fill_between(
+            d, rows["predictive_low"], rows["predictive_high"], color=f"C{k % 10}", alpha=0.25
+        )
+        top.plot(d, rows["mean"], color=f"C{k % 10}", lw=1.2, label=f"fold {fold}")
+    top.plot(dates, scored["actual"], "k.", ms=4, label="actual")
+    top.set_title(
+        f"{cfg.name}: rolling-origin validation, {cfg.hdi_prob:.0%} predictive interval per fold"
+    )
+    top.set_ylabel(cfg.target.column)
+    top.legend(fontsize=7, ncol=4)
+    for channel, rows in channels.groupby("channel", sort=False):
+        bottom.plot(rows["fold"], rows["share_mean"], marker="o", label=str(channel))
+    bottom.set_xticks(sorted(channels["fold"].unique()))
+    bottom.set_xlabel("fold (training window grows to the right)")
+    bottom.set_ylabel("share of media contribution")
+    bottom.legend(fontsize=7, ncol=4)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -61,6 +61,9 @@ def write_fit_files(
     write_csv(folder / "posterior_summary.csv", summary.reset_index())
     write_csv(folder / "contributions.csv", results.contributions)
     write_csv(folder / "channels.csv", results.channels)
+    write_csv(folder / "fit.csv", results.fit)
+    if results.loo is not None:
+        write_csv(folder / "loo.csv", results.loo)
     if results.calibration is not None:
         write_csv(folder / "calibration.csv", results.calibration)
     if results.coefficients is not None:
@@ -157,6 +160,7 @@ def manifest(
         "calibration": inputs["calibration"],
         "fingerprint": inputs["fingerprint"],
         "overrides": inputs["overrides"],
+        "refresh": inputs.get("refresh"),
         "seed": settings.get("seed"),
         "engine": settings.get("engine"),
         "sampler": settings,
@@ -255,6 +259,9 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
             out["calibration"].append(item)
     if cfg.optimize is not None:
         out["optimize"] = cfg.optimize.model_dump()
+    if cfg.refresh is not None:
+        out["refresh"] = cfg.refresh.model_dump(by_alias=True)
+        out["refresh"]["from"] = str(cfg.resolve(cfg.refresh.source))
     if names.SEASONALITY_COEF in priors:
         out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)
     if names.TREND_SLOPE in priors:

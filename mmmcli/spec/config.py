@@ -453,6 +453,17 @@ class Optimize(Strict):
         return self
 
 
+class Refresh(Strict):
+    """Start from an earlier run's posterior instead of the priors (see README, "Refresh")."""
+
+    source: ConfigPath = Field(
+        alias="from", description="The earlier run: a run folder, runs/<name> or .../latest"
+    )
+    widen: float = Field(
+        2.0, ge=1, le=100, description="Multiply each posterior's spread by this (>= 1)"
+    )
+
+
 class Config(Strict):
     """One model: data, target, channels and everything around them."""
 
@@ -473,6 +484,9 @@ class Config(Strict):
     calibration: list[CalibrationSource] = Field(default_factory=list)
     optimize: Optimize | None = Field(
         None, description="Allocate a budget after every fit that passes (see mmm optimize)"
+    )
+    refresh: Refresh | None = Field(
+        None, description="Priors from an earlier run's posterior, widened (weekly refits)"
     )
 
     _source: Path | None = PrivateAttr(None)

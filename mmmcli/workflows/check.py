@@ -60,6 +60,7 @@ def check(
             "kind": cfg.target.kind,
         },
         "channels": channels,
+        "refresh": priors.refresh,
         "controls": {n: c.column for n, c in cfg.controls.items()},
         "priors": prior_rows(cfg, data, priors),
         "calibration": [

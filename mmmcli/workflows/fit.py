@@ -21,6 +21,7 @@ from .. import interrupts
 from ..analysis.conflict import conflict_lines, prior_conflict
 from ..analysis.diagnosis import explain_failure
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
+from ..analysis.predictive import loo_warning
 from ..analysis.results import Results, calibration_warnings, compute_results
 from ..decisions.fitted import Decisions, decide
 from ..inputs.data import ModelData
@@ -28,9 +29,15 @@ from ..runs.fingerprint import input_hashes, unchanged_run
 from ..runs.folder import RunFolder, RunLock, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
-from ..spec.config import Config, Sampler, load_config
+from ..spec.config import Config, Refresh, Sampler, load_config
 from ..version import __version__
-from .prepare import effective_sampler, prepare, ready_model, screen_model
+from .prepare import (
+    check_refresh_data,
+    effective_sampler,
+    prepare,
+    ready_model,
+    screen_model,
+)
 
 for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -78,6 +85,7 @@ def fit(
     out: Path | None = None,
     quick: bool = False,
     if_changed: bool = False,
+    refresh_from: Path | str | None = None,
     console: Console | None = None,
     progress: bool = True,
     **overrides: Any,
@@ -94,14 +102,23 @@ def fit(
     timings: dict[str, float] = {}
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
+    if refresh_from is not None:
+        widen = cfg.refresh.widen if cfg.refresh else Refresh.model_fields["widen"].default
+        refresh = Refresh.model_validate({"from": Path(refresh_from).resolve(), "widen": widen})
+        cfg = cfg.model_copy(update={"refresh": refresh})
     settings = effective_sampler(cfg, quick=quick, **overrides)
     parent = runs_folder(cfg, out)
     data, priors, calib = prepare(cfg)  # validates every input file before anything else
-    inputs = input_hashes(cfg, {**overrides, "quick": quick or None}, __version__)
+    given = {**overrides, "quick": quick or None}
+    if refresh_from is not None:
+        given["refresh_from"] = str(cfg.refresh.source) if cfg.refresh else None
+    inputs = input_hashes(cfg, given, __version__)
     if if_changed:
         found = unchanged_run(parent, inputs["fingerprint"])
         if found is not None:
             return _skipped(found, console)
+    check_refresh_data(cfg, priors, inputs["data"]["sha256"])
+    inputs["refresh"] = priors.refresh
 
     model = ready_model(cfg, data, priors, calib, parent)
     findings = screen_model(data, model)
@@ -205,6 +222,8 @@ def _report(
             f"Results are written but marked failed."
         )
     lines = calibration_warnings(results.calibration) + conflict_lines(conflicts)
+    unreliable = loo_warning(results.metrics.get("loo"))
+    lines += [unreliable] if unreliable else []
     _warn(console, lines)
     console.print(f"Run folder: {run_dir}")
     return lines

@@ -21,24 +21,36 @@ from ..inputs.data import ModelData, load_data
 from ..inputs.screening import Finding, screen
 from ..model.build import build_model, check_initial_point
 from ..model.fixed import fix_calibrated
+from ..priors.refresh import refreshed
 from ..priors.resolve import PriorSet, resolve_priors, with_calibration_noise
 from ..runs.folder import check_latest, check_writable
-from ..spec.config import Config, Sampler
+from ..runs.previous import load_previous
+from ..spec import names
+from ..spec.config import Config, Refresh, Sampler
 
 QUICK = {"chains": 2, "draws": 200, "tune": 200}
 
 
-def prepare(cfg: Config) -> tuple[ModelData, PriorSet, Calibration]:
-    """Load and validate data and calibration, then solve and check every prior (no sampling)."""
-    data = load_data(cfg)
-    calib = load_calibration(cfg, data)
+def prepare(cfg: Config, data: ModelData | None = None) -> tuple[ModelData, PriorSet, Calibration]:
+    """Load and validate data and calibration, then solve and check every prior (no sampling);
+    with a ``refresh:`` block, the earlier run's posterior replaces the priors it covers.
+
+    ``data``: an already loaded window of the data (a validation fold); experiments dated after
+    its fitted periods are then left out, with a warning, rather than refused, and a refresh is
+    not applied (the earlier posterior has seen the fold's test periods).
+    """
+    window = data is not None
+    data = data if data is not None else load_data(cfg)
+    calib = load_calibration(cfg, data, drop_later=window)
     try:
         priors = resolve_priors(cfg, data)
         priors = with_calibration_noise(priors, calib)
         priors = fix_calibrated(cfg, data, priors, calib)
     except PriorError as exc:
         raise PriorError(f"{cfg.source}: {exc}") from None
-    if cfg.optimize is not None:  # checked against the data now, not after sampling
+    if cfg.refresh is not None and not window:
+        priors = refresh_priors(cfg, data, priors, cfg.refresh)
+    if cfg.optimize is not None and not window:  # checked against the data before sampling
         try:
             limits(list(cfg.channels), data.spend, cfg.optimize)
         except UsageError as exc:
@@ -86,3 +98,73 @@ def effective_sampler(cfg: Config, *, quick: bool = False, **overrides: object) 
         key = str(err["loc"][0]) if err["loc"] else ""
         where = f"--{key}" if key in given else f"{cfg.source}: sampler.{key}"
         raise ConfigError(f"{where}: {err['msg']}") from None
+
+
+def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refresh) -> PriorSet:
+    """Replace each free parameter's prior that the earlier run also estimated by its
+    posterior, fitted in the prior's family and widened (``priors.refresh``). Refuses (exit 2)
+    an earlier run that failed its checks or whose structure does not map onto this config."""
+    source = cfg.resolve(refresh.source)
+    try:
+        previous = load_previous(source)
+    except UsageError as exc:
+        raise ConfigError(f"{cfg.source}: refresh.from: {exc}") from None
+    where = f"{cfg.source}: refresh.from: {previous.path}"
+    if previous.status == "failed":
+        raise ConfigError(
+            f"{where} failed its convergence checks; refresh from a run that passed, or refit "
+            f"from scratch (remove the refresh block)"
+        )
+    problem = structure_change(cfg, previous.config)
+    if problem:
+        raise ConfigError(f"{where}: {problem}; a refresh needs the same structure")
+    sizes = {names.SEASONALITY_COEF: len(data.fourier_names)}
+    out = PriorSet(priors)
+    for name, prior in priors.items():
+        draws = previous.posterior.get(name)
+        if prior.is_fixed or draws is None:
+            continue  # new to this config, or held fixed: keeps its prior
+        if draws.ndim > 1 and draws.shape[1:] != (sizes.get(name, -1),):
+            continue  # a vector of another length (another Fourier order): keeps its prior
+        out[name] = refreshed(prior, draws, refresh.widen, str(previous.path))
+    out.refresh = {
+        "from": str(previous.path),
+        "widen": refresh.widen,
+        "status": previous.status,
+        "fingerprint": previous.fingerprint,
+        "data_sha256": previous.data_sha256,
+        "parameters": sorted(n for n, p in out.items() if p.source == "refresh"),
+    }
+    return out
+
+
+def structure_change(cfg: Config, previous: dict) -> str | None:
+    """What makes an earlier run's parameters mean something else in this config, or None."""
+    before = previous.get("channels") or {}
+    for name, ch in before.items():
+        if name not in cfg.channels:
+            return f"channel {name!r} of the earlier run is not in this config (renamed?)"
+        now = cfg.channels[name]
+        for block in ("adstock", "saturation"):
+            kind = (ch.get(block) or {}).get("type")
+            if kind != getattr(now, block).type:
+                return (
+                    f"channel {name!r} changed {block} from {kind!r} to "
+                    f"{getattr(now, block).type!r}"
+                )
+    kind = (previous.get("target") or {}).get("kind")
+    if kind != cfg.target.kind:
+        return f"the target changed from {kind!r} to {cfg.target.kind!r}"
+    return None
+
+
+def check_refresh_data(cfg: Config, priors: PriorSet, data_sha256: str) -> None:
+    """Refuse a refresh whose earlier run was fitted to this very data file: its posterior
+    already holds these observations, and a prior from it would count them twice."""
+    info = priors.refresh
+    if info and info.get("data_sha256") == data_sha256:
+        raise ConfigError(
+            f"{cfg.source}: refresh.from: {info['from']} was fitted to this same data; a refresh "
+            f"adds new periods to an earlier posterior (with --if-changed, an unchanged data file "
+            f"skips the fit instead)"
+        )

@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -342,3 +343,37 @@ def test_a_steady_recommendation_is_not_drift(tmp_path):
     write_allocation(cur, {"tv": 1480.0, "search": 520.0}, beside=False)
     result = compare_runs(cur, base)
     assert not result.drifted, result.rows
+
+
+def write_loo(run: Path, elpd: list[float], actual: list[float] | None = None) -> None:
+    dates = DATES[: len(elpd)]
+    pd.DataFrame({"date": dates, "elpd_loo": elpd, "pareto_k": 0.1}).to_csv(
+        run / "loo.csv", index=False
+    )
+    pd.DataFrame({"date": dates, "actual": actual or [1.0] * len(elpd)}).to_csv(
+        run / "fit.csv", index=False
+    )
+
+
+def test_elpd_difference_with_its_standard_error(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    rng = np.random.default_rng(0)
+    b = rng.normal(-3, 0.5, 20)
+    write_loo(base, list(b))
+    write_loo(cur, list(b + 0.5 + rng.normal(0, 0.1, 20)))
+    result = compare_runs(cur, base)
+    (row,) = [r for r in result.rows if r["quantity"] == "elpd_loo"]
+    assert row["difference"] == pytest.approx(row["current"] - row["baseline"])
+    assert 8 < row["difference"] < 12 and 0 < row["difference_se"] < 1
+    assert not row["drifted"] and any("the run predicts better" in n for n in result.notes)
+
+
+def test_elpd_is_not_compared_across_different_observations(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    write_loo(base, [-3.0] * 20)
+    write_loo(cur, [-3.0] * 20, actual=[2.0] * 20)
+    result = compare_runs(cur, base)
+    assert not [r for r in result.rows if r["quantity"] == "elpd_loo"]
+    assert any("different observations" in n for n in result.notes)

@@ -34,6 +34,8 @@ def test_run_folder_has_every_file(quick_run):
         "plots/channel_efficiency.png",
         "response.nc",
         "response_curves.csv",
+        "fit.csv",
+        "loo.csv",
         "plots/response_curves.png",
     ]:
         path = run / name
@@ -180,3 +182,33 @@ def test_response_curves_and_marginal_cpa(quick_run):
         assert contribution <= at_one["response_mean"] <= contribution * 1.05
         assert channels.loc[name, "mcpa_mean"] > channels.loc[name, "cpa_mean"]
         assert channels.loc[name, "mcpa_hdi_low"] <= channels.loc[name, "mcpa_hdi_high"]
+
+
+def test_posterior_predictive_includes_the_noise(quick_run):
+    """fit.csv's predictive interval (mean plus observation noise) covers about 94% of the
+    observed values in sample; the mean's own HDI, far fewer. Leaving the noise out of the
+    predictive fails this test."""
+    _, run = quick_run
+    fit = pd.read_csv(run / "fit.csv")
+    metrics = json.loads((run / "metrics.json").read_text())
+    pred = metrics["in_sample"]["predictive"]
+    assert 0.85 <= pred["coverage_94"] <= 0.99
+    assert 0.35 <= pred["coverage_50"] <= 0.75
+    train = fit[~fit["holdout"]]
+    inside = (train["actual"] >= train["predictive_low"]) & (
+        train["actual"] <= train["predictive_high"]
+    )
+    assert inside.mean() == pytest.approx(pred["coverage_94"])
+    assert (
+        (train["actual"] >= train["hdi_low"]) & (train["actual"] <= train["hdi_high"])
+    ).mean() < 0.8
+    assert (
+        train["predictive_high"] - train["predictive_low"] > train["hdi_high"] - train["hdi_low"]
+    ).all()
+    assert pred["crps"] == pytest.approx(train["crps"].mean())
+    assert set(metrics["holdout"]["predictive"]) == {"coverage_50", "coverage_94", "crps"}
+    loo = metrics["loo"]
+    assert loo["n"] == 148 and loo["elpd_loo"] < 0 and loo["se"] > 0
+    pointwise = pd.read_csv(run / "loo.csv")
+    assert loo["elpd_loo"] == pytest.approx(pointwise["elpd_loo"].sum())
+    assert loo["pareto_k_above"] == int((pointwise["pareto_k"] > loo["pareto_k_threshold"]).sum())

@@ -1,0 +1,101 @@
+"""Posterior-as-prior: each family refitted to draws by moment matching on its unconstrained
+scale, widened; structure changes that break the mapping are named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mmmcli.priors.refresh import refreshed
+from mmmcli.priors.resolve import ResolvedPrior
+from mmmcli.spec.config import load_config
+from mmmcli.workflows.prepare import structure_change
+from tests.helpers import EXAMPLE
+
+RNG = np.random.default_rng(0)
+
+
+def prior(dist: str, **params: float) -> ResolvedPrior:
+    return ResolvedPrior("x", dist, params, "default", "unit", "key")
+
+
+def test_lognormal_is_matched_exactly_on_the_log_scale():
+    draws = RNG.lognormal(1.5, 0.3, 20_000)
+    out = refreshed(prior("LogNormal", mu=0.0, sigma=1.0), draws, 2.0, "runs/a")
+    assert out.dist == "LogNormal" and out.source == "refresh" and out.origin == "runs/a"
+    assert out.params["mu"] == pytest.approx(1.5, abs=0.01)
+    assert out.params["sigma"] == pytest.approx(0.6, rel=0.02)  # widened twice
+
+
+def test_gamma_matches_the_draws_log_moments():
+    draws = RNG.gamma(8.0, 1 / 2.0, 50_000)
+    out = refreshed(prior("Gamma", alpha=2.0, beta=1.0), draws, 1.0, "r")
+    assert out.params["alpha"] == pytest.approx(8.0, rel=0.05)
+    assert out.params["beta"] == pytest.approx(2.0, rel=0.05)
+    wide = refreshed(prior("Gamma", alpha=2.0, beta=1.0), draws, 2.0, "r")
+    logs = np.log(stats.gamma(wide.params["alpha"], scale=1 / wide.params["beta"]).rvs(50_000))
+    assert logs.std() == pytest.approx(2 * np.log(draws).std(), rel=0.05)
+    assert np.median(logs) == pytest.approx(np.median(np.log(draws)), abs=0.15)
+
+
+@pytest.mark.parametrize("family", ["HalfNormal", "Exponential", "HalfStudentT"])
+def test_one_parameter_positive_families_become_a_gamma(family):
+    draws = RNG.gamma(30.0, 1 / 1.2, 20_000)  # posterior of a noise sd around 25
+    params = {"sigma": 10.0} if family != "Exponential" else {"lam": 0.1}
+    if family == "HalfStudentT":
+        params["nu"] = 3.0
+    out = refreshed(prior(family, **params), draws, 1.0, "r")
+    assert out.dist == "Gamma"
+    assert stats.gamma(out.params["alpha"], scale=1 / out.params["beta"]).median() == (
+        pytest.approx(np.median(draws), rel=0.02)
+    )
+
+
+def test_beta_matches_the_logit_moments():
+    draws = RNG.beta(12.0, 8.0, 50_000)
+    out = refreshed(prior("Beta", alpha=1.0, beta=1.0), draws, 1.0, "r")
+    assert out.params["alpha"] == pytest.approx(12.0, rel=0.05)
+    assert out.params["beta"] == pytest.approx(8.0, rel=0.05)
+
+
+def test_normal_studentt_and_a_vector_parameter():
+    draws = RNG.normal([1.0, -2.0, 5.0], [0.1, 0.5, 2.0], size=(20_000, 3))
+    out = refreshed(prior("Normal", mu=0.0, sigma=10.0), draws, 2.0, "r")
+    np.testing.assert_allclose(out.params["mu"], [1.0, -2.0, 5.0], atol=0.05)
+    np.testing.assert_allclose(out.params["sigma"], [0.2, 1.0, 4.0], rtol=0.03)
+    assert out.size == 3
+    t = refreshed(prior("StudentT", nu=3.0, mu=0.0, sigma=1.0), draws[:, 0], 1.0, "r")
+    assert t.params["nu"] == 3.0 and t.params["mu"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_bounded_families_keep_their_interval():
+    draws = RNG.uniform(0.2, 0.4, 10_000)
+    out = refreshed(prior("Uniform", lower=0.0, upper=1.0), draws, 2.0, "r")
+    assert out.dist == "TruncatedNormal"
+    assert (out.params["lower"], out.params["upper"]) == (0.0, 1.0)
+
+
+def test_the_resolved_config_keeps_the_config_s_own_prior():
+    base = prior("Gamma", alpha=2.0, beta=1.0)
+    out = refreshed(base, RNG.gamma(5.0, 1.0, 1000), 2.0, "r")
+    assert out.to_yaml() == base.to_yaml()
+    assert out.row()["refreshed_from"] == "r" and out.row()["source"] == "refresh"
+
+
+def test_structure_changes_that_break_the_mapping():
+    cfg = load_config(EXAMPLE)
+    same = {
+        "channels": {
+            n: {"adstock": {"type": c.adstock.type}, "saturation": {"type": c.saturation.type}}
+            for n, c in cfg.channels.items()
+        },
+        "target": {"kind": "conversions"},
+    }
+    assert structure_change(cfg, same) is None
+    renamed = {**same, "channels": {**same["channels"], "tv_old": same["channels"]["tv"]}}
+    assert "'tv_old' of the earlier run is not in this config" in structure_change(cfg, renamed)
+    other = {**same, "channels": {**same["channels"], "tv": {**same["channels"]["tv"]}}}
+    other["channels"]["tv"]["adstock"] = {"type": "weibull"}
+    assert "changed adstock from 'weibull' to 'geometric'" in structure_change(cfg, other)
+    assert "target changed" in structure_change(cfg, {**same, "target": {"kind": "revenue"}})
