@@ -91,7 +91,8 @@ def main() -> None:
             path = data(n)
             scratch = fit(config_for(folder, "scratch", path))
             refreshed = fit(config_for(folder, "refresh", path), "--refresh-from", parent)
-            parent = refreshed["run_dir"]
+            if refreshed["status"] == "passed":  # as `latest` would: the newest passing run
+                parent = refreshed["run_dir"]
             for mode, result in (("scratch", scratch), ("refresh", refreshed)):
                 for ch in result["channels"]:
                     t = true_cpa(n)[ch["channel"]]

@@ -138,7 +138,7 @@ def validation(console: Console, result: dict[str, Any]) -> None:
             str(r["fold"]),
             r["train_end"],
             r["test_start"],
-            "" if r["mape"] is None else f"{r['mape']:.1%}",
+            "" if r["mape"] is None or r["mape"] != r["mape"] else f"{r['mape']:.1%}",
             f"{r['crps']:,.4g}",
             f"{r['coverage_50']:.0%}",
             f"{r['coverage_94']:.0%}",
@@ -146,8 +146,9 @@ def validation(console: Console, result: dict[str, Any]) -> None:
         )
     console.print(table)
     m = result["mean"]
+    mape = "n/a" if m["mape"] is None else f"{m['mape']:.1%}"
     console.print(
-        f"Mean over folds: MAPE {m['mape']:.1%}, CRPS {m['crps']:,.4g}, predictive interval "
+        f"Mean over folds: MAPE {mape}, CRPS {m['crps']:,.4g}, predictive interval "
         f"coverage {m['coverage_50']:.0%} (50%) and {m['coverage_94']:.0%} (94%)"
     )
     shares = ", ".join(
@@ -252,6 +253,12 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         ]
         priors.add_row(*cells, *([p.get("implied_coefficient") or ""] if implied else []))
     console.print(priors)
+    refresh = plan.get("refresh")
+    if refresh:
+        console.print(
+            f"refresh: {len(refresh['parameters'])} priors from {refresh['from']} "
+            f"(its status: {refresh['status']}), spread widened x{refresh['widen']:g}"
+        )
     for c in plan["calibration"]:
         where = f", window {c['window']}" if "window" in c else f", {c['observations']} periods"
         console.print(f"calibration: {c['source']}: {c['channel']} ({c['method']}{where})")

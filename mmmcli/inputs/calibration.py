@@ -131,21 +131,23 @@ def load_calibration(cfg: Config, data: ModelData, drop_later: bool = False) -> 
 def _until_fitted_end(
     path: Path, frame: pd.DataFrame, source: CalibrationSource, data: ModelData, out: list[str]
 ) -> pd.DataFrame:
-    """The rows of an experiment file that begin within the fitted periods."""
+    """The rows of an experiment file that lie within the fitted periods (an experiment's
+    window must end in them). Rows keep their place, as blanks are never left: a file's rows
+    are usually in date order, so the line numbers of messages stay those of the file."""
     if source.channel is not None:
         column = "date"
     else:
-        column = "liftStartDate" if "liftStartDate" in frame and "start" not in frame else "start"
+        column = "liftEndDate" if "liftEndDate" in frame and "end" not in frame else "end"
     if column not in frame:
         return frame  # the full check names what is missing
-    first = date_column(frame, path, column)
-    keep = np.asarray(first <= data.dates[data.n_train - 1])
+    last = date_column(frame, path, column)
+    keep = np.asarray(last <= data.dates[data.n_train - 1])
     if not keep.all():
         out.append(
-            f"{path}: {int((~keep).sum())} of {len(frame)} rows begin after the fitted periods "
+            f"{path}: {int((~keep).sum())} of {len(frame)} rows end after the fitted periods "
             f"(to {data.dates[data.n_train - 1].date()}) and are left out"
         )
-    return frame.loc[keep].reset_index(drop=True)
+    return frame.loc[keep]
 
 
 def _uplift_series(
@@ -158,7 +160,8 @@ def _uplift_series(
     dup = pd.Series(positions).duplicated().to_numpy()
     if dup.any():
         raise DataError(
-            f"{path}: line {int(np.argmax(dup)) + 2}: date {dates[np.argmax(dup)].date()} "
+            f"{path}: line {int(frame.index[np.argmax(dup)]) + 2}: date "
+            f"{dates[np.argmax(dup)].date()} "
             f"appears twice"
         )
     uplift = numeric_column(frame, path, "uplift")
@@ -205,7 +208,7 @@ def _lift_tests(
         deltas = numeric_column(frame, path, "spend", positive=True)
     tests = []
     for i in range(len(frame)):
-        line = i + 2
+        line = int(frame.index[i]) + 2  # the file's line, also when later rows were left out
         channel = str(frame["channel"].iloc[i])
         if channel not in cfg.channels:
             raise DataError(
@@ -354,7 +357,7 @@ def _period_positions(
                 else "not one of the data's period dates"
             )
             raise DataError(
-                f"{path}: line {i + 2}: date {d.date()} is {where} "
+                f"{path}: line {int(frame.index[i]) + 2}: date {d.date()} is {where} "
                 f"({fitted[0].date()} to {fitted[-1].date()}, {data.freq})"
             )
         out[i] = lookup[d]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from ..spec.families import FAMILIES
 from .resolve import ResolvedPrior
 
 REAL = ("Normal", "StudentT", "Laplace")
@@ -30,46 +31,85 @@ TINY = 1e-12
 
 def refreshed(prior: ResolvedPrior, draws: np.ndarray, widen: float, run: str) -> ResolvedPrior:
     """``prior``'s family fitted to ``draws`` (draws first; more axes for a vector parameter),
-    spread widened by ``widen``; ``source: refresh``, ``origin: run``."""
+    spread widened by ``widen`` but never beyond the spread of ``prior`` itself on the same
+    scale (a refresh adds information, it never takes any away: where the data said little, the
+    posterior is as wide as the prior, and widening it would give shapes with a pole at the
+    boundary, Beta(0.01, ...), that NUTS cannot sample). ``source: refresh``, ``origin: run``;
+    ``prior`` unchanged when no valid member of the family fits."""
     x = np.asarray(draws, dtype=float)
     dist = prior.dist
     assert dist is not None, f"{prior.name} is fixed: nothing to refresh"
+    to_scale = _UNCONSTRAINED.get(dist, _identity)
+    z = to_scale(x)
+    m = z.mean(axis=0)
+    cap = _sd(to_scale(_prior_draws(prior, x.shape[1:])))
+    s = np.minimum(_sd(z) * widen, cap)
+    if not (np.isfinite(m).all() and np.isfinite(s).all()):
+        return prior
+    params: dict[str, Any]
     if dist in REAL:
-        m, s = x.mean(axis=0), _sd(x) * widen
         if dist == "Laplace":
-            dist, params = "Laplace", {"mu": m, "b": s / np.sqrt(2)}
+            params = {"mu": m, "b": s / np.sqrt(2)}
         elif dist == "StudentT":
             params = {"nu": prior.params["nu"], "mu": m, "sigma": s}
         else:
             params = {"mu": m, "sigma": s}
     elif dist in POSITIVE:
-        logs = np.log(np.clip(x, TINY, None))
-        m, s = logs.mean(axis=0), _sd(logs) * widen
         if dist == "LogNormal":
             params = {"mu": m, "sigma": s}
         else:
-            dist, params = "Gamma", _gamma_from_log_moments(m, s)
+            try:
+                dist, params = "Gamma", _gamma_from_log_moments(m, s)
+            except ValueError:  # no root in range: a spread no Gamma has
+                return prior
     elif dist == "Beta":
-        u = np.clip(x, TINY, 1 - TINY)
-        logits = np.log(u) - np.log1p(-u)
-        params = _beta_from_logit_moments(logits.mean(axis=0), _sd(logits) * widen)
+        params = _beta_from_logit_moments(m, s)
     elif dist in BOUNDED:
         lower = prior.params["lower"]
         upper = prior.params["upper"]
         dist = "TruncatedNormal"
-        params = {"mu": x.mean(axis=0), "sigma": _sd(x) * widen, "lower": lower, "upper": upper}
+        params = {"mu": m, "sigma": s, "lower": lower, "upper": upper}
     else:  # pragma: no cover - every family is listed above
         raise ValueError(f"no refresh rule for {dist}")
+    params = _plain_all(params)
+    scalar = {k: float(np.ravel(v)[0]) for k, v in params.items()}
+    valid = all(np.isfinite(np.asarray(v, dtype=float)).all() for v in params.values())
+    if not valid or FAMILIES[dist].check(scalar) is not None:
+        return prior
     return replace(
         prior,
         dist=dist,
-        params=_plain_all(params),
+        params=params,
         source="refresh",
         bounds=None,
         achieved_mass=None,
         origin=run,
         replaced=prior,
     )
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    positive = x[x > 0]
+    floor = 1e-6 * float(np.median(positive)) if positive.size else 1e-12
+    return np.log(np.maximum(x, floor))  # an exact 0 (underflow) must not dominate the moments
+
+
+def _logit(x: np.ndarray) -> np.ndarray:
+    u = np.clip(x, 1e-9, 1 - 1e-9)
+    return np.log(u) - np.log1p(-u)
+
+
+_UNCONSTRAINED = {**dict.fromkeys(POSITIVE, _log), "Beta": _logit}
+
+
+def _prior_draws(prior: ResolvedPrior, shape: tuple[int, ...]) -> np.ndarray:
+    """Draws of ``prior`` (seeded), shaped like a parameter with element shape ``shape``."""
+    values = np.asarray(prior.frozen().rvs(size=(20_000, *shape), random_state=0), dtype=float)
+    return values
 
 
 def _sd(x: np.ndarray) -> np.ndarray:
@@ -114,7 +154,7 @@ def _beta_from_logit_moments(m: np.ndarray, s: np.ndarray) -> dict[str, np.ndarr
     for i, (mi, si) in enumerate(zip(ms, ss, strict=True)):
 
         def equations(z: np.ndarray, mi: float = mi, si: float = si) -> list[float]:
-            a, b = np.exp(z)
+            a, b = np.exp(np.clip(z, -700, 700))
             return [
                 special.digamma(a) - special.digamma(b) - mi,
                 np.log(special.polygamma(1, a) + special.polygamma(1, b)) - 2 * np.log(si),
@@ -123,6 +163,7 @@ def _beta_from_logit_moments(m: np.ndarray, s: np.ndarray) -> dict[str, np.ndarr
         # start from the logit-normal's usual approximation: a + b ~ 2 / s**2, a / (a + b) ~ p
         p = special.expit(mi)
         total = max(2.0 / si**2, 0.1)
-        z = optimize.fsolve(equations, np.log([p * total + TINY, (1 - p) * total + TINY]))
-        a_out[i], b_out[i] = np.exp(z)
+        start = np.log([p * total + TINY, (1 - p) * total + TINY])
+        z, _, ier, _ = optimize.fsolve(equations, start, full_output=True)
+        a_out[i], b_out[i] = np.exp(z) if ier == 1 else (np.nan, np.nan)  # nan: keep the prior
     return {"alpha": a_out.reshape(np.shape(m)), "beta": b_out.reshape(np.shape(m))}

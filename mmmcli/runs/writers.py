@@ -261,7 +261,8 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         out["optimize"] = cfg.optimize.model_dump()
     if cfg.refresh is not None:
         out["refresh"] = cfg.refresh.model_dump(by_alias=True)
-        out["refresh"]["from"] = str(cfg.resolve(cfg.refresh.source))
+        parent = priors.refresh["from"] if priors.refresh else cfg.resolve(cfg.refresh.source)
+        out["refresh"]["from"] = str(parent)  # the exact run, not the link that moves on
     if names.SEASONALITY_COEF in priors:
         out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)
     if names.TREND_SLOPE in priors:

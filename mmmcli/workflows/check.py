@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 from ..model.implied import prior_rows
+from ..runs.fingerprint import sha256
 from ..runs.folder import runs_folder
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare, ready_model, screen_model
+from .prepare import check_refresh_data, effective_sampler, prepare, ready_model, screen_model
 
 
 def check(
@@ -27,6 +28,7 @@ def check(
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
     data, priors, calib = prepare(cfg)
+    check_refresh_data(cfg, priors, sha256(cfg.resolve(cfg.data.path)))
     model = ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
     findings = screen_model(data, model)
     channels = []

@@ -104,7 +104,9 @@ def fit(
     cfg = config if isinstance(config, Config) else load_config(config)
     if refresh_from is not None:
         widen = cfg.refresh.widen if cfg.refresh else Refresh.model_fields["widen"].default
-        refresh = Refresh.model_validate({"from": Path(refresh_from).resolve(), "widen": widen})
+        # absolute but not resolved: ".../latest" stays the link, so --if-changed's fingerprint
+        # does not change each time the link moves on to the run this very command made
+        refresh = Refresh.model_validate({"from": Path(refresh_from).absolute(), "widen": widen})
         cfg = cfg.model_copy(update={"refresh": refresh})
     settings = effective_sampler(cfg, quick=quick, **overrides)
     parent = runs_folder(cfg, out)

@@ -119,6 +119,7 @@ def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refr
     if problem:
         raise ConfigError(f"{where}: {problem}; a refresh needs the same structure")
     sizes = {names.SEASONALITY_COEF: len(data.fourier_names)}
+    rescale = spend_scale_factors(cfg, data, previous.config)
     out = PriorSet(priors)
     for name, prior in priors.items():
         draws = previous.posterior.get(name)
@@ -126,7 +127,9 @@ def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refr
             continue  # new to this config, or held fixed: keeps its prior
         if draws.ndim > 1 and draws.shape[1:] != (sizes.get(name, -1),):
             continue  # a vector of another length (another Fourier order): keeps its prior
-        out[name] = refreshed(prior, draws, refresh.widen, str(previous.path))
+        out[name] = refreshed(
+            prior, draws * rescale.get(name, 1.0), refresh.widen, str(previous.path)
+        )
     out.refresh = {
         "from": str(previous.path),
         "widen": refresh.widen,
@@ -135,6 +138,25 @@ def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refr
         "data_sha256": previous.data_sha256,
         "parameters": sorted(n for n, p in out.items() if p.source == "refresh"),
     }
+    return out
+
+
+def spend_scale_factors(cfg: Config, data: ModelData, previous: dict) -> dict[str, float]:
+    """Saturation parameters are in units of the channel's spend scale (``k``) or its inverse
+    (``lam``), and the scale is recomputed from each run's fitted rows: the factor that carries
+    an earlier draw into this run's units, per parameter whose unit involves it."""
+    out = {}
+    before = previous.get("channels") or {}
+    for j, (name, ch) in enumerate(cfg.channels.items()):
+        old = (before.get(name) or {}).get("spend_scale")
+        if not isinstance(old, int | float) or old <= 0:
+            continue
+        ratio = float(old) / float(data.spend_scale[j])
+        for _, _, param in ch.transform_params():
+            if param.unit == "spend_scale":
+                out[names.transform_param(name, param.name)] = ratio
+            elif param.unit == "1/spend_scale":
+                out[names.transform_param(name, param.name)] = 1.0 / ratio
     return out
 
 
@@ -152,9 +174,14 @@ def structure_change(cfg: Config, previous: dict) -> str | None:
                     f"channel {name!r} changed {block} from {kind!r} to "
                     f"{getattr(now, block).type!r}"
                 )
-    kind = (previous.get("target") or {}).get("kind")
-    if kind != cfg.target.kind:
-        return f"the target changed from {kind!r} to {cfg.target.kind!r}"
+        spend = ch.get("spend")
+        if spend is not None and spend != now.spend:
+            return f"channel {name!r} reads another spend column ({spend!r}, now {now.spend!r})"
+    target = previous.get("target") or {}
+    for key in ("kind", "column", "likelihood"):
+        before_value, value = target.get(key), getattr(cfg.target, key)
+        if before_value != value:
+            return f"the target's {key} changed from {before_value!r} to {value!r}"
     return None
 
 

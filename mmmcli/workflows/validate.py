@@ -30,7 +30,9 @@ from ..analysis.diagnostics import diagnose, posterior_summary
 from ..analysis.efficiency import metric
 from ..analysis.results import Results, compute_results
 from ..errors import UsageError
+from ..inputs.calibration import Calibration
 from ..inputs.data import MIN_TRAIN_PERIODS, ModelData, load_data, training_window
+from ..priors.resolve import PriorSet
 from ..runs.folder import RunFolder, check_writable, runs_folder
 from ..runs.plots import validation_plot
 from ..runs.writers import write_csv, write_json
@@ -80,17 +82,19 @@ def validate(
     plan = folds_of(full, folds, horizon)
     parent = runs_folder(cfg, out)
     check_writable(parent)
-    windows = [training_window(cfg, full, f.n_train, f.n) for f in plan]  # refuse before fitting
+    windows = [training_window(cfg, full, f.n_train, f.n) for f in plan]
+    prepared = [prepare(cfg, w) for w in windows]  # every fold's inputs checked before sampling
     rows, channel_rows, series = [], [], []
     started = time.perf_counter()
-    for fold, data in zip(plan, windows, strict=True):
+    for fold, inputs in zip(plan, prepared, strict=True):
+        data = inputs[0]
         console.print(
             f"[bold]fold {fold.number}/{len(plan)}[/]: fit {data.dates[0].date()} to "
             f"{data.dates[fold.n_train - 1].date()}, score {data.dates[fold.n_train].date()} to "
             f"{data.dates[fold.n - 1].date()}"
         )
         row, per_channel, scored = _fit_fold(
-            cfg, data, fold, settings, quick, parent, console, progress
+            cfg, inputs, fold, settings, quick, parent, console, progress
         )
         rows.append(row)
         channel_rows += per_channel
@@ -121,7 +125,7 @@ def validate(
 
 def _fit_fold(
     cfg: Config,
-    data: ModelData,
+    inputs: tuple[ModelData, PriorSet, Calibration],
     fold: Fold,
     settings: Any,
     quick: bool,
@@ -129,7 +133,7 @@ def _fit_fold(
     console: Console,
     progress: bool,
 ) -> tuple[dict, list[dict], pd.DataFrame]:
-    data, priors, calib = prepare(cfg, data)
+    data, priors, calib = inputs
     for line in calib.warnings:
         console.print(f"[yellow]warning:[/] fold {fold.number}: {line}", highlight=False)
     model = ready_model(cfg, data, priors, calib, parent)
@@ -185,6 +189,11 @@ def _scored(data: ModelData, fold: Fold, results: Results) -> pd.DataFrame:
     return test
 
 
+def _mean(values: pd.Series) -> float | None:
+    """Mean over the folds that have the metric (MAPE is undefined where the target is 0)."""
+    return float(values.mean()) if values.notna().any() else None
+
+
 def _summary(
     cfg: Config,
     table: pd.DataFrame,
@@ -200,7 +209,7 @@ def _summary(
         .reset_index()
         .to_dict(orient="records")
     )
-    means = {k: float(np.nanmean(table[k])) for k in ("mape", "smape", "crps")}
+    means = {k: _mean(pd.to_numeric(table[k], errors="coerce")) for k in ("mape", "smape", "crps")}
     coverage = {k: float(np.mean(table[k])) for k in ("coverage_50", "coverage_94")}
     return {
         "command": "validate",

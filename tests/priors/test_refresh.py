@@ -87,15 +87,57 @@ def test_structure_changes_that_break_the_mapping():
     cfg = load_config(EXAMPLE)
     same = {
         "channels": {
-            n: {"adstock": {"type": c.adstock.type}, "saturation": {"type": c.saturation.type}}
+            n: {
+                "spend": c.spend,
+                "adstock": {"type": c.adstock.type},
+                "saturation": {"type": c.saturation.type},
+            }
             for n, c in cfg.channels.items()
         },
-        "target": {"kind": "conversions"},
+        "target": {"kind": "conversions", "column": "conversions", "likelihood": "normal"},
     }
     assert structure_change(cfg, same) is None
+    t = {**same, "target": {**same["target"], "likelihood": "student_t"}}
+    assert "likelihood changed from 'student_t' to 'normal'" in structure_change(cfg, t)
+    moved = {**same, "channels": {**same["channels"], "tv": {**same["channels"]["tv"]}}}
+    moved["channels"]["tv"]["spend"] = "tv_spend_old"
+    assert "reads another spend column" in structure_change(cfg, moved)
     renamed = {**same, "channels": {**same["channels"], "tv_old": same["channels"]["tv"]}}
     assert "'tv_old' of the earlier run is not in this config" in structure_change(cfg, renamed)
     other = {**same, "channels": {**same["channels"], "tv": {**same["channels"]["tv"]}}}
     other["channels"]["tv"]["adstock"] = {"type": "weibull"}
     assert "changed adstock from 'weibull' to 'geometric'" in structure_change(cfg, other)
-    assert "target changed" in structure_change(cfg, {**same, "target": {"kind": "revenue"}})
+    revenue = {**same, "target": {**same["target"], "kind": "revenue"}}
+    assert "target's kind changed" in structure_change(cfg, revenue)
+
+
+def test_refresh_never_widens_beyond_the_config_s_prior():
+    """A parameter the data said little about has a posterior as wide as its prior; widened,
+    it would be wider still (for a Beta, a pole at 0). The spread is capped at the prior's."""
+    base = prior("Beta", alpha=1.0, beta=3.0)
+    draws = stats.beta(1.0, 3.0).rvs(8000, random_state=1)  # posterior = prior
+    out = refreshed(base, draws, 2.0, "r")
+    assert out.params["alpha"] >= 0.8 and out.params["beta"] >= 2.0
+    narrow = stats.beta(30.0, 70.0).rvs(8000, random_state=2)
+    tight = refreshed(base, narrow, 2.0, "r")
+    assert 5 < tight.params["alpha"] < 30  # widened, well inside the cap
+
+
+def test_extreme_logit_moments_are_still_matched():
+    """Logit mean -8 with sd 0.5 (a retention near 0.0003): Beta(4.5, 12,000)."""
+    from scipy import special
+
+    base = prior("Beta", alpha=1.0, beta=3.0)
+    draws = special.expit(np.random.default_rng(0).normal(-8, 0.5, 4000))
+    out = refreshed(base, draws, 1.0, "r")
+    a, b = out.params["alpha"], out.params["beta"]
+    assert special.digamma(a) - special.digamma(b) == pytest.approx(-8, abs=0.05)
+    assert np.sqrt(special.polygamma(1, a) + special.polygamma(1, b)) == pytest.approx(
+        0.5, rel=0.05
+    )
+
+
+def test_draws_that_fit_no_member_of_the_family_keep_the_prior():
+    base = prior("Gamma", alpha=4.0, beta=4.0)
+    draws = np.full(1000, np.nan)  # a damaged trace
+    assert refreshed(base, draws, 2.0, "r") is base

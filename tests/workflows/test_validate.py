@@ -31,7 +31,7 @@ def test_a_fold_leaves_out_experiments_after_its_window():
     window = training_window(cfg, data, 80, 93)  # ends 2024-07-08
     calib = load_calibration(cfg, window, drop_later=True)
     assert len(calib.tests) == 2  # the 2025 search test begins later
-    assert any("1 of 3 rows begin after the fitted periods" in w for w in calib.warnings)
+    assert any("1 of 3 rows end after the fitted periods" in w for w in calib.warnings)
     assert all(s.index.max() < 80 for s in calib.series)
     assert window.spend_scale[0] == pytest.approx(data.spend[:80, 0][data.spend[:80, 0] > 0].mean())
 
