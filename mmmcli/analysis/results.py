@@ -39,9 +39,15 @@ class Results:
 
 
 def compute_results(
-    cfg: Config, data: ModelData, model: pm.Model, idata: Any, calib: Calibration | None = None
+    cfg: Config,
+    data: ModelData,
+    model: pm.Model,
+    idata: Any,
+    calib: Calibration | None = None,
+    seed: int | None = None,
 ) -> Results:
-    """Evaluate the model's components for every posterior draw and summarise them."""
+    """Evaluate the model's components for every posterior draw and summarise them
+    (``seed``: of the predictive's noise draws; default the config's sampler seed)."""
     calib = calib or Calibration()
     draws = component_draws(cfg, model, data, idata, calib)
     prob = cfg.hdi_prob
@@ -90,7 +96,8 @@ def compute_results(
     likelihood = cfg.target.likelihood
     sigma = _param_draws(idata, names.SIGMA, model)
     nu = _param_draws(idata, names.NU, model) if likelihood == "student_t" else None
-    replicated = mu + predictive.noise_draws(likelihood, sigma, nu, mu.shape, cfg.sampler.seed)
+    noise_seed = cfg.sampler.seed if seed is None else seed
+    replicated = mu + predictive.noise_draws(likelihood, sigma, nu, mu.shape, noise_seed)
     p_low, p_high = predictive.central(replicated, prob)
     half_low, half_high = predictive.central(replicated, 0.5)
     fit = pd.DataFrame(

@@ -140,7 +140,7 @@ def fit(
         diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
         diag["gradient_evaluations"] = sampled.gradient_evals
         diag["compile_cache"] = sampled.compile_cache
-        results = compute_results(cfg, data, model, sampled.idata, calib)
+        results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)
         if quick:
             status, code = "unchecked", 0
         else:

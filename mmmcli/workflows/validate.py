@@ -140,7 +140,7 @@ def _fit_fold(
     sampled = run_sampler(model, settings, console, progress)
     summary = posterior_summary(sampled.idata, cfg.hdi_prob)
     diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
-    results = compute_results(cfg, data, model, sampled.idata, calib)
+    results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)
     test = results.metrics["holdout"]
     status = "unchecked" if quick else ("passed" if diag["passed"] else "failed")
     row = {
