@@ -125,6 +125,12 @@ def fit(
     model = ready_model(cfg, data, priors, calib, parent)
     findings = screen_model(data, model)
     screening = [f.message for f in findings]
+    origin = priors.refresh or {}
+    if origin and origin.get("status") != "passed":
+        screening.append(
+            f"refresh: {origin['from']} is {origin.get('status')} (not checked: a --quick run?); "
+            f"its posterior is a weak basis for priors"
+        )
     _warn(console, [*cfg.warnings(), *calib.warnings, *screening])
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))

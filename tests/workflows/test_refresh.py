@@ -36,6 +36,8 @@ def earlier(tmp_path_factory):
 def test_refresh_from_the_command_line(earlier):
     result = invoke("fit", earlier["new"], "--quick", "--refresh-from", earlier["run"], "--json")
     assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())  # rich wraps long lines
+    assert "is unchecked (not checked: a --quick run?)" in said  # the parent was a quick run
     run = json.loads(result.stdout)["run_dir"]
     priors = pd.read_csv(f"{run}/priors.csv").set_index("parameter")
     assert (priors["source"] == "refresh").sum() >= 15
