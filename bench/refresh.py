@@ -8,7 +8,9 @@ example config's model and sampler settings. Reported per channel: the standard 
 CPA posterior mean across the refits in each mode, and how often the true CPA over each refit's
 fitted periods (from the generator's weekly contributions) is inside the 94% HDI. Results go to
 ``bench/out/refresh-<parent>.json`` and a markdown table on stdout. ``--parent initial``
-refreshes every refit from the initial fit instead of from the one before.
+refreshes every refit from the initial fit instead of from the one before. (mmm now follows a
+chain of refreshes back to the run fitted from scratch, so both modes use the initial fit's
+posterior; the chained figures in the README were measured before it did.)
 """
 
 from __future__ import annotations

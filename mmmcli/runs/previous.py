@@ -22,6 +22,7 @@ class PreviousRun:
     config: dict
     posterior: dict[str, np.ndarray]  # variable -> (draws, ...) with chains stacked
     data_sha256: str | None = None
+    refreshed_from: str | None = None  # the run this one's priors came from, if refreshed
 
 
 def load_previous(path: Path) -> PreviousRun:
@@ -45,4 +46,8 @@ def load_previous(path: Path) -> PreviousRun:
     }
     data = manifest.get("data")
     sha = data.get("sha256") if isinstance(data, dict) else None
-    return PreviousRun(run, manifest.get("status"), manifest.get("fingerprint"), config, draws, sha)
+    refresh = manifest.get("refresh")
+    parent = refresh.get("from") if isinstance(refresh, dict) else None
+    return PreviousRun(
+        run, manifest.get("status"), manifest.get("fingerprint"), config, draws, sha, parent
+    )

@@ -19,6 +19,7 @@ def earlier(tmp_path_factory):
     folder = tmp_path_factory.mktemp("refresh")
     rows = pd.read_csv(SAMPLE / "weekly.csv")
     rows.iloc[:-4].to_csv(folder / "old.csv", index=False)
+    rows.iloc[:-2].to_csv(folder / "mid.csv", index=False)
     rows.to_csv(folder / "new.csv", index=False)
     config = example_config(folder, holdout={"periods": 0})
     raw = yaml.safe_load(config.read_text())
@@ -65,3 +66,21 @@ def test_a_renamed_channel_or_the_same_data_is_refused(earlier):
     again.write_text(yaml.safe_dump(same))
     result = invoke("fit", again, "--quick", "--refresh-from", earlier["run"])
     assert result.exit_code == 2 and "was fitted to this same data" in result.stderr
+
+
+@pytest.mark.sampling
+def test_a_refresh_of_a_refresh_starts_from_the_run_fitted_from_scratch(earlier):
+    """B refreshes from A (fitted from scratch); C asks for B and gets A's posterior: a refresh
+    of a refresh would count the weeks they share once more at every step."""
+    raw = yaml.safe_load(earlier["new"].read_text())
+    raw["data"]["path"] = str(earlier["folder"] / "mid.csv")
+    mid = earlier["folder"] / "mid.yaml"
+    mid.write_text(yaml.safe_dump(raw))
+    b = invoke("fit", mid, "--quick", "--refresh-from", earlier["run"], "--json")
+    assert b.exit_code == 0, b.stderr
+    b_run = json.loads(b.stdout)["run_dir"]
+    c = invoke("fit", earlier["new"], "--quick", "--refresh-from", b_run, "--json")
+    assert c.exit_code == 0, c.stderr
+    manifest = json.loads(Path(json.loads(c.stdout)["run_dir"], "manifest.json").read_text())
+    assert manifest["refresh"]["from"] == earlier["run"]
+    assert manifest["refresh"]["requested"] == b_run
