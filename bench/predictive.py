@@ -1,4 +1,4 @@
-"""Calibration of the posterior predictive on data the fit has not seen (``make bench``).
+"""Calibration of the posterior predictive on data the fit has not seen.
 
 ``python bench/predictive.py [--holdout 26] [--case NAME ...]`` fits the sample data
 (``configs/example.yaml``) and stress-corpus cases (``mmmsim.corpus``) with their last

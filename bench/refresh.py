@@ -1,4 +1,4 @@
-"""Refresh stability: weekly refits with and without posterior-as-prior refresh (``make bench``).
+"""Refresh stability: weekly refits with and without posterior-as-prior refresh.
 
 ``python bench/refresh.py [--weeks 13]`` generates the sample data extended by ``--weeks``
 (``mmmsim.sample``, 156 + 13 weeks), fits the first 156 weeks once, then refits week by week
