@@ -48,6 +48,12 @@ OutOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON result object on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr (cron).")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+# the sampler overrides of every command that samples (fit, validate)
+DrawsOpt = Annotated[int | None, typer.Option(help="Posterior draws per chain.")]
+TuneOpt = Annotated[int | None, typer.Option(help="Tuning steps per chain.")]
+ChainsOpt = Annotated[int | None, typer.Option(help="Number of chains.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Random seed.")]
+EngineOpt = Annotated[Engine | None, typer.Option(help="NUTS engine.")]
 
 
 def _version(value: bool) -> None:
@@ -77,11 +83,11 @@ def fit(
     quick: Annotated[
         bool, typer.Option(help="Smoke run: 2 chains x 200 tune + 200 draws, no gate.")
     ] = False,
-    draws: Annotated[int | None, typer.Option(help="Posterior draws per chain.")] = None,
-    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
-    chains: Annotated[int | None, typer.Option(help="Number of chains.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    engine: Annotated[Engine | None, typer.Option(help="NUTS engine.")] = None,
+    draws: DrawsOpt = None,
+    tune: TuneOpt = None,
+    chains: ChainsOpt = None,
+    seed: SeedOpt = None,
+    engine: EngineOpt = None,
     if_changed: Annotated[
         bool,
         typer.Option(help="Skip the fit when config, data and options match the newest run."),
@@ -110,11 +116,7 @@ def fit(
             refresh_from=refresh_from,
             console=console,
             progress=not quiet,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            engine=engine.value if engine else None,
+            **_sampler(draws, tune, chains, seed, engine),
         )
 
     outcome = _guard(go, debug, as_json, "fit")
@@ -207,11 +209,11 @@ def validate(
     quick: Annotated[
         bool, typer.Option(help="Smoke run: 2 chains x 200 tune + 200 draws per fold, no gate.")
     ] = False,
-    draws: Annotated[int | None, typer.Option(help="Posterior draws per chain.")] = None,
-    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
-    chains: Annotated[int | None, typer.Option(help="Number of chains.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    engine: Annotated[Engine | None, typer.Option(help="NUTS engine.")] = None,
+    draws: DrawsOpt = None,
+    tune: TuneOpt = None,
+    chains: ChainsOpt = None,
+    seed: SeedOpt = None,
+    engine: EngineOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -231,11 +233,7 @@ def validate(
             quick=quick,
             console=console,
             progress=not quiet,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            engine=engine.value if engine else None,
+            **_sampler(draws, tune, chains, seed, engine),
         )
 
     result = _guard(go, debug, as_json, "validate")
@@ -328,6 +326,19 @@ def schema() -> None:
     from ..spec.config import Config
 
     _emit(Config.model_json_schema())
+
+
+def _sampler(
+    draws: int | None, tune: int | None, chains: int | None, seed: int | None, engine: Engine | None
+) -> dict[str, Any]:
+    """The sampler overrides as the workflows take them (None: the config's)."""
+    return {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "seed": seed,
+        "engine": engine.value if engine else None,
+    }
 
 
 # ---------------------------------------------------------------- errors

@@ -14,9 +14,12 @@ import fcntl
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .. import interrupts
 from ..errors import LockedError, UsageError
 from ..spec.config import Config
 
@@ -74,6 +77,21 @@ class RunFolder:
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def side_folder(parent: Path, prefix: str) -> Iterator[RunFolder]:
+    """A folder beside the runs (``prior-``, ``optimize-``, ``validate-``): written inside the
+    block, committed when the block completes (never ``latest``), removed when it does not."""
+    folder = RunFolder(parent, prefix=prefix)
+    try:
+        yield folder
+        with interrupts.commit_point():
+            interrupts.check()
+            folder.commit(passed=False)
+    except BaseException:
+        folder.discard()
+        raise
 
 
 def check_latest(parent: Path) -> None:

@@ -15,12 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .. import interrupts
 from ..analysis.compare import resolve_run
 from ..decisions.allocate import allocate
 from ..decisions.response import FILE, ResponseModel
 from ..errors import UsageError
-from ..runs.folder import RunFolder
+from ..runs.folder import side_folder
 from ..runs.writers import write_allocation
 from ..spec.config import Optimize
 
@@ -63,20 +62,13 @@ def optimize(
     prob = float(resolved.get("hdi_prob", 0.94))
     allocation = allocate(model, request, prob)
     name = str(resolved.get("name", run_dir.parent.name))
-    folder = RunFolder(run_dir.parent, prefix="optimize-")
-    try:
+    with side_folder(run_dir.parent, "optimize-") as folder:
         write_allocation(folder.path, allocation, request.model_dump(), run_dir, name)
-        with interrupts.commit_point():
-            interrupts.check()
-            out = folder.commit(passed=False)
-    except BaseException:
-        folder.discard()
-        raise
     return {
         "command": "optimize",
         "status": "ok",
         "exit_code": 0,
-        "run_dir": str(out),
+        "run_dir": str(folder.final),
         "source_run": str(run_dir),
         "source_status": status,
         "kind": model.kind,

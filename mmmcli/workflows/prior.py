@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import interrupts
 from ..analysis.prior_predictive import prior_predictive
 from ..model.build import build_model
-from ..runs.folder import RunFolder, runs_folder
+from ..runs.folder import runs_folder, side_folder
 from ..runs.plots import prior_predictive_plot
 from ..runs.writers import write_csv, write_json
 from ..spec.config import Config, load_config
@@ -32,8 +31,7 @@ def prior_check(
     model = build_model(cfg, data, priors, calib)
     seed = cfg.sampler.seed if seed is None else seed
     pp = prior_predictive(cfg, data, model, draws, seed, prob)
-    run = RunFolder(runs_folder(cfg, out), prefix="prior-")
-    try:
+    with side_folder(runs_folder(cfg, out), "prior-") as run:
         (run.path / "plots").mkdir()
         write_csv(run.path / "prior_predictive.csv", pp.summary)
         write_csv(run.path / "prior_predictive_target.csv", pp.target)
@@ -49,10 +47,4 @@ def prior_check(
             "summary": pp.summary.to_dict(orient="records"),
         }
         write_json(run.path / "prior.json", result)
-        with interrupts.commit_point():
-            interrupts.check()
-            run.commit(passed=False)
-    except BaseException:
-        run.discard()
-        raise
     return result

@@ -33,7 +33,7 @@ from ..errors import UsageError
 from ..inputs.calibration import Calibration
 from ..inputs.data import MIN_TRAIN_PERIODS, ModelData, load_data, training_window
 from ..priors.resolve import PriorSet
-from ..runs.folder import RunFolder, check_writable, runs_folder
+from ..runs.folder import check_writable, runs_folder, side_folder
 from ..runs.plots import validation_plot
 from ..runs.writers import write_csv, write_json
 from ..sampling.engines import run_sampler
@@ -105,20 +105,13 @@ def validate(
     failed = [] if quick else [int(r["fold"]) for r in rows if r["status"] != "passed"]
     summary = _summary(cfg, table, channels, folds, horizon, quick, failed)
     summary["wall_seconds"] = time.perf_counter() - started
-    run = RunFolder(parent, prefix="validate-")
-    try:
+    with side_folder(parent, "validate-") as run:
         write_csv(run.path / "folds.csv", table)
         write_csv(run.path / "fold_channels.csv", channels)
         (run.path / "plots").mkdir()
         validation_plot(cfg, pd.concat(series), channels, run.path / "plots" / "validate.png")
         summary["run_dir"] = str(run.final)
         write_json(run.path / "validate.json", summary)
-        with interrupts.commit_point():
-            interrupts.check()
-            run.commit(passed=False)
-    except BaseException:
-        run.discard()
-        raise
     summary["folds_table"] = table.to_dict(orient="records")
     return summary
 
