@@ -12,7 +12,9 @@ this list (``tests/test_layers.py`` enforces it):
     analysis/    diagnostics, results, prior-data conflict, prior predictive, compare
     decisions/   response to new spend: curves, marginal ROAS/CPA, budget allocation
     runs/        run folders, lock, fingerprints, files and plots
-    workflows/   the commands' orchestration: fit, check, prior, optimize, init
+    report/      report.html of a run folder, read from its files (Jinja2)
+    tracking/    a finished run logged to MLflow (optional extra)
+    workflows/   the commands' orchestration: fit, check, prior, optimize, validate, init
     cli/         the ``mmm`` command line (Typer), a thin layer over workflows
 
 Library use::

@@ -36,6 +36,13 @@ class LockedError(MMMError):
     exit_code = 75
 
 
+class TrackingError(MMMError):
+    """The experiment tracker (MLflow) could not be reached or written; the run folder is whole
+    (exit 75 from ``mmm track``: try again later; ``mmm fit`` only warns)."""
+
+    exit_code = 75
+
+
 class ModelError(UsageError):
     """The model cannot be evaluated at its initial point."""
 

@@ -24,6 +24,8 @@ LAYERS = (
     "analysis",
     "decisions",
     "runs",
+    "report",
+    "tracking",
     "workflows",
     "cli",
 )

@@ -71,18 +71,3 @@ def prior_conflict(priors: PriorSet, posterior: Any) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def conflict_lines(table: pd.DataFrame) -> list[str]:
-    """A line per flagged parameter, for the end of the run."""
-    say = {
-        "at_lower": "piles at the lower bound: the data want less than the bounds allow",
-        "at_upper": "piles at the upper bound: the data want more than the bounds allow",
-        "outside": "has left the bounds: the data contradict them",
-    }
-    return [
-        f"prior conflict: {r.parameter} {say[r.flag]} (posterior mean {r.posterior_mean:.4g}, "
-        f"{r.posterior_mass_inside:.0%} inside [{r.lower:g}, {r.upper:g}]); see prior_conflict.csv"
-        for r in table.itertuples()
-        if r.flag != "ok"
-    ]

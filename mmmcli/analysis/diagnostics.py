@@ -81,3 +81,56 @@ def describe(diag: dict) -> str:
         f"min ESS bulk {fmt(diag['min_ess_bulk'], '.0f')}, "
         f"min ESS tail {fmt(diag['min_ess_tail'], '.0f')}, divergences {diag['divergences']}"
     )
+
+
+# What each check means when it holds and when it does not (the report's verdict in words).
+_MEANING = {
+    "r_hat": ("the chains agree", "the chains disagree about the posterior"),
+    "ess_bulk": (
+        "enough effective draws for stable intervals",
+        "too few effective draws for stable intervals",
+    ),
+    "divergences": (
+        "the sampler explored the posterior without trouble",
+        "the sampler hit regions it could not explore, so intervals may be biased",
+    ),
+}
+
+
+def check_phrases(diag: dict) -> list[tuple[str, bool, str]]:
+    """(check, passed, sentence) for each check of the gate, e.g. ``max r_hat 1.041 > 1.01:
+    the chains disagree about the posterior``."""
+    out = []
+    for name, check in diag.get("checks", {}).items():
+        value, threshold, ok = check.get("value"), check.get("threshold"), bool(check["passed"])
+        if name == "r_hat":
+            shown = "n/a (one chain)" if value is None else f"{value:.3f}"
+            figure = f"max r_hat {shown} {'≤' if ok else '>'} {threshold:g}"
+        elif name == "ess_bulk":
+            shown = "n/a" if value is None else f"{value:,.0f}"
+            figure = f"min ESS bulk {shown} {'≥' if ok else '<'} {threshold:,.0f}"
+        else:
+            figure = f"{value} divergent transitions {'≤' if ok else '>'} {threshold}"
+        good, bad = _MEANING.get(name, ("", ""))
+        out.append((name, ok, f"{figure}: {good if ok else bad}"))
+    return out
+
+
+def verdict(diag: dict) -> str:
+    """The gate's verdict in a sentence a reader of the report acts on."""
+    status = diag.get("status")
+    phrases = check_phrases(diag)
+    if status == "unchecked":
+        failing = [p for _, ok, p in phrases if not ok]
+        tail = f" Against the gate it would have failed: {'; '.join(failing)}." if failing else ""
+        return (
+            "Not checked (--quick): a smoke run whose figures are not results; fit without "
+            f"--quick before acting on them.{tail}"
+        )
+    if status == "failed":
+        failing = [p for _, ok, p in phrases if not ok]
+        return (
+            f"Failed: {'; '.join(failing)}. The results are written for diagnosis but must not "
+            "be used for decisions."
+        )
+    return f"Passed: every check held ({'; '.join(p for _, _, p in phrases)})."

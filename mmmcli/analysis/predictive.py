@@ -108,14 +108,3 @@ def loo(loglik: np.ndarray, chains: int, dates: list[str]) -> Loo:
         },
         pd.DataFrame({"date": dates, "elpd_loo": elpd_i, "pareto_k": k}),
     )
-
-
-def loo_warning(summary: dict | None) -> str | None:
-    """One line when some periods' LOO estimates are unreliable (Pareto k above threshold)."""
-    if not summary or not summary.get("pareto_k_above"):
-        return None
-    return (
-        f"ELPD-LOO: {summary['pareto_k_above']} of {summary['n']} periods have Pareto k above "
-        f"{summary['pareto_k_threshold']:.2f} (loo.csv): influential periods, where the LOO "
-        f"estimate is unreliable; compare ELPD between runs with care"
-    )

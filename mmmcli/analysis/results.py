@@ -290,20 +290,3 @@ def _param_draws(idata, name: str, model: pm.Model) -> np.ndarray:
     n = post.sizes["chain"] * post.sizes["draw"]
     value = float(model.named_vars[name].eval()) if name in model.named_vars else 0.0
     return np.full(n, value)
-
-
-def calibration_warnings(table: pd.DataFrame | None, limit: float = 3.0) -> list[str]:
-    """A line per source whose experiments the posterior disagrees with (|z| > limit)."""
-    if table is None or table.empty:
-        return []
-    out = []
-    for (source, channel), rows in table.groupby(["source", "channel"], sort=False):
-        bad = rows[rows["z"].abs() > limit]
-        if len(bad):
-            worst = bad.loc[bad["z"].abs().idxmax()]
-            out.append(
-                f"{source} ({channel}): the model disagrees with {len(bad)} of {len(rows)} "
-                f"observations by more than {limit:g} combined sd (worst z = {worst['z']:.1f} at "
-                f"{worst['date_or_window']}); see calibration.csv"
-            )
-    return out

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import interrupts
-from ..errors import MMMError, one_line
+from ..errors import MMMError, UsageError, one_line
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
@@ -98,6 +98,13 @@ def fit(
             help="Priors from this earlier run's posterior, widened (overrides refresh.from)."
         ),
     ] = None,
+    mlflow: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="Log the run to MLflow at URI (overrides tracking.mlflow.uri).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -114,6 +121,7 @@ def fit(
             quick=quick,
             if_changed=if_changed,
             refresh_from=refresh_from,
+            mlflow=mlflow,
             console=console,
             progress=not quiet,
             **_sampler(draws, tune, chains, seed, engine),
@@ -247,6 +255,69 @@ def validate(
 class Pattern(StrEnum):
     flat = "flat"
     recent = "recent"
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the page here (a file, or a folder for report.html in it)."),
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Rebuild RUN's report.html from its files (one self-contained page; failed runs too)."""
+    from ..analysis.compare import resolve_run
+    from ..report import REPORT, write_report
+
+    def go():
+        folder = resolve_run(run)
+        target = out
+        if target is not None and target.is_dir():
+            target = target / REPORT
+        if target is not None and not target.parent.is_dir():
+            raise UsageError(f"--out: {target.parent} is not a folder")
+        return write_report(folder, target)
+
+    info = _guard(go, debug, as_json, "report")
+    if as_json:
+        _emit({"command": "report", "exit_code": 0, **info.to_json()})
+    elif not quiet:
+        _console(quiet).print(
+            f"Report: {info.path} ({info.bytes / 1e6:.2f} MB, {info.seconds:.2f} s)"
+        )
+
+
+@app.command()
+def track(
+    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    mlflow: Annotated[
+        str | None,
+        typer.Option(metavar="URI", help="Tracking URI (default: the run's tracking.mlflow.uri)."),
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="Experiment (default: the run's, or the config's name).")
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Log a finished run to MLflow (once); exit 75 when the tracker cannot be reached."""
+    from ..workflows.track import track as run_track
+
+    tracked = _guard(
+        lambda: run_track(run, mlflow=mlflow, experiment=experiment), debug, as_json, "track"
+    )
+    if as_json:
+        _emit({"command": "track", "exit_code": 0, "tracking": tracked.to_json()})
+    elif not quiet:
+        said = "already logged as" if tracked.already else "logged as"
+        _console(quiet).print(
+            f"MLflow: {said} run {tracked.run_id} in experiment '{tracked.experiment}' at "
+            f"{tracked.uri}" + (f" ({tracked.url})" if tracked.url else "")
+        )
 
 
 @app.command()

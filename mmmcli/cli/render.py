@@ -169,24 +169,12 @@ def diagnosis(console: Console, diag: dict[str, Any]) -> None:
     Printed last, so the lines a user acts on are the last on the screen; names are escaped
     because vector elements (``seasonality_coef[sin1]``) look like rich markup.
     """
+    from ..analysis.diagnosis import failure_reasons  # scipy: only when a fit failed
+
     found = diag.get("diagnosis")
     if not found:
         return
-    why = []
-    for key, label, spec in (
-        ("worst_r_hat", "r_hat above {:g}", ".3f"),
-        ("lowest_ess", "ESS bulk below {:g}", ".0f"),
-    ):
-        items = found[key]
-        if items:
-            values = ", ".join(f"{d['parameter']} {d['value']:{spec}}" for d in items)
-            why.append(f"{label.format(items[0]['threshold'])}: {values}")
-    why += [d["text"] for d in found["divergences"]]
-    if "divergences" in diag.get("failed", []) and not found["divergences"]:
-        why.append(
-            f"{diag['divergences']} divergent transitions (at most "
-            f"{diag['thresholds']['max_divergences']}), concentrated in no parameter's tail"
-        )
+    why = failure_reasons(diag)
     for title, lines in (("Why the checks failed:", why), ("What to do:", found["advice"])):
         if lines:
             console.print(f"[bold]{title}[/]")
@@ -269,6 +257,12 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         f"sampler: {s['engine']}, {s['chains']} chains x {s['tune']} tune + {s['draws']} draws, "
         f"target_accept {s['target_accept']}, seed {s['seed']}; runs go to {plan['runs_folder']}"
     )
+    tracked = (plan.get("tracking") or {}).get("mlflow")
+    if tracked:
+        console.print(
+            f"tracking: each run is logged to MLflow experiment '{tracked['experiment']}' at "
+            f"{tracked['uri']}"
+        )
 
 
 def comparison(console: Console, result: Comparison) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
@@ -132,6 +133,30 @@ def versions() -> dict[str, str]:
     return out
 
 
+def config_git(path: Path) -> dict | None:
+    """The git commit of the repository holding the config, and whether the config differs from
+    it (``dirty``); None outside a repository or without git. Provenance only: not part of the
+    ``--if-changed`` fingerprint (a commit elsewhere in the repository changes nothing here)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(path.parent), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--verify", "HEAD")
+        root = git("rev-parse", "--show-toplevel")
+        dirty = bool(git("status", "--porcelain", "--", path.name))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty, "root": root}
+
+
 def manifest(
     cfg: Config,
     data: ModelData,
@@ -141,15 +166,22 @@ def manifest(
     exit_code: int,
     run: RunFolder,
     inputs: dict,
+    warnings: list[str] | None = None,
 ) -> dict:
-    """Provenance of a run: versions, inputs' hashes, settings, timings and outcome."""
+    """Provenance of a run: versions, inputs' hashes, settings, timings and outcome, and the
+    warnings said about its inputs before sampling (the report shows them again)."""
+    config_path = inputs["config"]["path"]
     return {
         "tool": "mmm",
         "versions": versions(),
         "platform": platform.platform(),
         "command": sys.argv,
         "cwd": os.getcwd(),
-        "config": {"path": inputs["config"]["path"], "sha256": inputs["config"]["sha256"]},
+        "config": {
+            "path": inputs["config"]["path"],
+            "sha256": inputs["config"]["sha256"],
+            "git": config_git(Path(config_path)) if config_path else None,
+        },
         "data": {
             **inputs["data"],
             "rows": data.n,
@@ -170,6 +202,7 @@ def manifest(
         "started_at": run.started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "run_dir": str(run.final),
+        "warnings": list(warnings or []),
     }
 
 
@@ -263,6 +296,11 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         out["refresh"] = cfg.refresh.model_dump(by_alias=True)
         parent = priors.refresh["from"] if priors.refresh else cfg.resolve(cfg.refresh.source)
         out["refresh"]["from"] = str(parent)  # the exact run, not the link that moves on
+    if cfg.tracking is not None and cfg.tracking.mlflow is not None:
+        m = cfg.tracking.mlflow
+        out["tracking"] = {
+            "mlflow": {"uri": m.resolved_uri(cfg.base_dir), "experiment": m.experiment}
+        }
     if names.SEASONALITY_COEF in priors:
         out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)
     if names.TREND_SLOPE in priors:

@@ -464,6 +464,45 @@ class Refresh(Strict):
     )
 
 
+URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class MlflowTracking(Strict):
+    """Log every fit to MLflow (the optional extra: ``pip install 'mmmcli[mlflow]'``)."""
+
+    uri: str | None = Field(
+        None,
+        description="Tracking URI: a server (http://host:5000), sqlite:///mlflow.db or a folder; "
+        "relative paths are relative to the config file; default: $MLFLOW_TRACKING_URI",
+    )
+    experiment: str | None = Field(
+        None, min_length=1, description="Experiment name (default: the config's name)"
+    )
+
+    def resolved_uri(self, base: Path) -> str | None:
+        """The URI with a relative folder or SQLite file made absolute against ``base``."""
+        return resolve_tracking_uri(self.uri, base) if self.uri else None
+
+
+def resolve_tracking_uri(uri: str, base: Path) -> str:
+    """``mlruns`` -> ``file:///abs/mlruns``; ``sqlite:///x.db`` -> ``sqlite:////abs/x.db``;
+    absolute paths and every other URI (``http://``, ``databricks``, ...) unchanged."""
+    uri = uri.strip()
+    if uri.split(":")[0] in ("databricks", "databricks-uc"):  # MLflow's names, not folders
+        return uri
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + str((base / uri[len("sqlite:///") :]).resolve())
+    if uri.startswith("file:") or (URI_SCHEME.match(uri) and not Path(uri).is_absolute()):
+        return uri
+    return (base / Path(uri).expanduser()).resolve().as_uri()
+
+
+class Tracking(Strict):
+    """Where finished runs are recorded besides their run folder."""
+
+    mlflow: MlflowTracking | None = None
+
+
 class Config(Strict):
     """One model: data, target, channels and everything around them."""
 
@@ -487,6 +526,9 @@ class Config(Strict):
     )
     refresh: Refresh | None = Field(
         None, description="Priors from an earlier run's posterior, widened (weekly refits)"
+    )
+    tracking: Tracking | None = Field(
+        None, description="Log each fit to an experiment tracker (MLflow)"
     )
 
     _source: Path | None = PrivateAttr(None)

@@ -9,6 +9,7 @@ from ..model.implied import prior_rows
 from ..runs.fingerprint import sha256
 from ..runs.folder import runs_folder
 from ..spec.config import Config, load_config
+from ..tracking import destination
 from .prepare import check_refresh_data, effective_sampler, prepare, ready_model, screen_model
 
 
@@ -27,6 +28,7 @@ def check(
     t = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     settings = effective_sampler(cfg, quick=quick, **overrides)
+    tracked_at = destination(cfg)
     data, priors, calib = prepare(cfg)
     check_refresh_data(cfg, priors, sha256(cfg.resolve(cfg.data.path)))
     model = ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
@@ -88,5 +90,8 @@ def check(
         "screening": [f.to_json() for f in findings],
         "sampler": settings.model_dump(),
         "runs_folder": str(runs_folder(cfg, out)),
+        "tracking": (
+            {"mlflow": {"uri": tracked_at[0], "experiment": tracked_at[1]}} if tracked_at else None
+        ),
         "seconds": round(time.perf_counter() - t, 3),
     }

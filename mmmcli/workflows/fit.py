@@ -18,18 +18,21 @@ import pandas as pd
 from rich.console import Console
 
 from .. import interrupts
-from ..analysis.conflict import conflict_lines, prior_conflict
+from ..analysis.conflict import prior_conflict
 from ..analysis.diagnosis import explain_failure
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
-from ..analysis.predictive import loo_warning
-from ..analysis.results import Results, calibration_warnings, compute_results
+from ..analysis.notices import run_warnings
+from ..analysis.results import Results, compute_results
 from ..decisions.fitted import Decisions, decide
+from ..errors import MMMError
 from ..inputs.data import ModelData
+from ..report import REPORT, write_report
 from ..runs.fingerprint import input_hashes, unchanged_run
 from ..runs.folder import RunFolder, RunLock, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
-from ..spec.config import Config, Refresh, Sampler, load_config
+from ..spec.config import Config, MlflowTracking, Refresh, Sampler, Tracking, load_config
+from ..tracking import destination, log_run
 from ..version import __version__
 from .prepare import (
     check_refresh_data,
@@ -56,6 +59,7 @@ class FitOutcome:
     timings: dict = field(default_factory=dict)
     skipped: bool = False  # --if-changed found nothing new: this is the earlier run
     warnings: list[str] = field(default_factory=list)
+    tracking: dict | None = None  # where the run was logged (MLflow), or why it was not
 
     @property
     def advice(self) -> list[str]:
@@ -76,6 +80,7 @@ class FitOutcome:
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "warnings": self.warnings,
             "advice": self.advice,
+            "tracking": self.tracking,
         }
 
 
@@ -86,6 +91,7 @@ def fit(
     quick: bool = False,
     if_changed: bool = False,
     refresh_from: Path | str | None = None,
+    mlflow: str | None = None,
     console: Console | None = None,
     progress: bool = True,
     **overrides: Any,
@@ -95,7 +101,9 @@ def fit(
     Raises UsageError on bad input (before anything is written) and LockedError when another
     run of the same config holds the lock. With ``if_changed``, a request whose config, data,
     calibration files, tool version and overrides match the newest run is not refitted: that
-    run's outcome is returned with ``skipped`` set.
+    run's outcome is returned with ``skipped`` set. With a tracking destination (``mlflow``, a
+    URI, or the config's ``tracking:`` block) the finished run is logged to MLflow; a tracker
+    that fails is a warning, never a failed fit.
     """
     started = datetime.now(UTC)
     console = console or Console(stderr=True)
@@ -109,6 +117,11 @@ def fit(
         refresh = Refresh.model_validate({"from": Path(refresh_from).absolute(), "widen": widen})
         cfg = cfg.model_copy(update={"refresh": refresh})
     settings = effective_sampler(cfg, quick=quick, **overrides)
+    tracked_at = destination(cfg, mlflow)  # checked before anything is fitted
+    if mlflow is not None and tracked_at is not None:  # the run records where it was logged
+        uri, experiment = tracked_at
+        tracking = Tracking(mlflow=MlflowTracking(uri=uri, experiment=experiment))
+        cfg = cfg.model_copy(update={"tracking": tracking})
     parent = runs_folder(cfg, out)
     data, priors, calib = prepare(cfg)  # validates every input file before anything else
     given = {**overrides, "quick": quick or None}
@@ -131,7 +144,8 @@ def fit(
             f"refresh: {origin['from']} is {origin.get('status')} (not checked: a --quick run?); "
             f"its posterior is a weak basis for priors"
         )
-    _warn(console, [*cfg.warnings(), *calib.warnings, *screening])
+    said_before = [*cfg.warnings(), *calib.warnings, *screening]
+    _warn(console, said_before)
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))
 
@@ -172,10 +186,14 @@ def fit(
                 run.path, cfg, data, priors, sampled, summary, diag, results, conflicts, decisions
             )
             timings["write"] = time.perf_counter() - t - timings["decisions"]
-            write_json(
-                run.path / "manifest.json",
-                manifest(cfg, data, sampled.settings, timings, status, code, run, inputs),
+            record = manifest(
+                cfg, data, sampled.settings, timings, status, code, run, inputs, said_before
             )
+            write_json(run.path / "manifest.json", record)
+            report_seconds, report_problem = _write_report(run.path)
+            if report_seconds is not None:  # the report's own time, for the record
+                record["timings_seconds"]["report"] = round(report_seconds, 3)
+                write_json(run.path / "manifest.json", record)
             with interrupts.commit_point():  # a complete run is either in place or not at all
                 interrupts.check()
                 run_dir = run.commit(passed=status == "passed")
@@ -184,7 +202,11 @@ def fit(
             raise
 
     warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
+    if report_problem:
+        _warn(console, [report_problem])
+        warnings_out.append(report_problem)
     warnings_out += _report_allocation(console, cfg, decisions, status)
+    tracking = _track(console, run_dir, tracked_at, warnings_out)
     return FitOutcome(
         run_dir,
         status,
@@ -194,7 +216,40 @@ def fit(
         results.channels,
         timings,
         warnings=[*calib.warnings, *screening, *warnings_out],
+        tracking=tracking,
     )
+
+
+def _track(
+    console: Console, run_dir: Path, where: tuple[str, str] | None, warnings_out: list[str]
+) -> dict | None:
+    """Log the committed run to MLflow; a tracker that fails is a warning (the run is whole)."""
+    if where is None:
+        return None
+    uri, experiment = where
+    try:
+        tracked = log_run(run_dir, uri, experiment)
+    except MMMError as exc:
+        line = f"not tracked: {exc}; 'mmm track {run_dir}' logs it later"
+        _warn(console, [line])
+        warnings_out.append(line)
+        return {"mlflow": {"uri": uri, "experiment": experiment, "error": str(exc)}}
+    console.print(
+        f"MLflow: run {tracked.run_id} in experiment '{experiment}' at {uri}"
+        + (f" ({tracked.url})" if tracked.url else "")
+    )
+    return tracked.to_json()
+
+
+def _write_report(folder: Path) -> tuple[float | None, str | None]:
+    """``report.html`` into the run being written: (seconds, None), or (None, why not). A page
+    that cannot be rendered is a warning, never a lost fit: the run's files are all there."""
+    try:
+        info = write_report(folder)
+    except Exception as exc:  # noqa: BLE001 - any failure of the page alone
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, f"report.html not written ({why}); 'mmm report RUN' tries again"
+    return info.seconds, None
 
 
 def _plan_line(cfg: Config, data: ModelData, settings: Sampler) -> str:
@@ -229,11 +284,11 @@ def _report(
             f"[red]Convergence checks failed: {', '.join(diag['failed'])}.[/] "
             f"Results are written but marked failed."
         )
-    lines = calibration_warnings(results.calibration) + conflict_lines(conflicts)
-    unreliable = loo_warning(results.metrics.get("loo"))
-    lines += [unreliable] if unreliable else []
+    lines = run_warnings(results.calibration, conflicts, results.metrics.get("loo"))
     _warn(console, lines)
     console.print(f"Run folder: {run_dir}")
+    if (run_dir / REPORT).is_file():
+        console.print(f"Report: {run_dir / REPORT}")
     return lines
 
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from mmmcli.analysis.conflict import conflict_lines, prior_conflict
+from mmmcli.analysis.conflict import prior_conflict
+from mmmcli.analysis.notices import conflict_lines
 from mmmcli.priors import PriorSet, ResolvedPrior, solve_bounds
 from mmmcli.spec.config import Bounds
 from tests.helpers import example_config, invoke
