@@ -32,7 +32,7 @@ demo: $(STAMP)
 	$(BIN)/mmm fit configs/example.yaml
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

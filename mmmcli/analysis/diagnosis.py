@@ -60,28 +60,6 @@ def explain_failure(
     }
 
 
-def failure_reasons(diag: dict) -> list[str]:
-    """Why a fit failed its checks, a line each (``diag``: diagnostics.json with a diagnosis):
-    the worst parameters by r_hat and ESS, then where the divergences concentrate."""
-    found = diag.get("diagnosis") or {}
-    why = []
-    for key, label, spec in (
-        ("worst_r_hat", "r_hat above {:g}", ".3f"),
-        ("lowest_ess", "ESS bulk below {:g}", ".0f"),
-    ):
-        items = found.get(key) or []
-        if items:
-            values = ", ".join(f"{d['parameter']} {d['value']:{spec}}" for d in items)
-            why.append(f"{label.format(items[0]['threshold'])}: {values}")
-    why += [d["text"] for d in found.get("divergences") or []]
-    if "divergences" in diag.get("failed", []) and not found.get("divergences"):
-        why.append(
-            f"{diag['divergences']} divergent transitions (at most "
-            f"{diag['thresholds']['max_divergences']}), concentrated in no parameter's tail"
-        )
-    return why
-
-
 # ---------------------------------------------------------------- where
 
 

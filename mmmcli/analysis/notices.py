@@ -1,6 +1,6 @@
-"""The warning lines a fit ends with, made from its tables: said on the console after a fit
-and shown again by the run's report (so they need no modelling stack, only what the run folder
-holds)."""
+"""What a run says in words, made from its tables and JSON files alone: the warnings a fit ends
+with, the gate's verdict, why a fit failed. Said on the console after a fit and again by the
+run's report, so nothing here needs the modelling stack, only what the run folder holds."""
 
 from __future__ import annotations
 
@@ -59,3 +59,78 @@ def loo_warning(summary: dict | None) -> str | None:
         f"{summary['pareto_k_threshold']:.2f} (loo.csv): influential periods, where the LOO "
         f"estimate is unreliable; compare ELPD between runs with care"
     )
+
+
+# What each check means when it holds and when it does not (the report's verdict in words).
+_MEANING = {
+    "r_hat": ("the chains agree", "the chains disagree about the posterior"),
+    "ess_bulk": (
+        "enough effective draws for stable intervals",
+        "too few effective draws for stable intervals",
+    ),
+    "divergences": (
+        "the sampler explored the posterior without trouble",
+        "the sampler hit regions it could not explore, so intervals may be biased",
+    ),
+}
+
+
+def check_phrases(diag: dict) -> list[tuple[str, bool, str]]:
+    """(check, passed, sentence) for each check of the gate, e.g. ``max r_hat 1.041 > 1.01:
+    the chains disagree about the posterior``."""
+    out = []
+    for name, check in diag.get("checks", {}).items():
+        value, threshold, ok = check.get("value"), check.get("threshold"), bool(check["passed"])
+        if name == "r_hat":
+            shown = "n/a (one chain)" if value is None else f"{value:.3f}"
+            figure = f"max r_hat {shown} {'≤' if ok else '>'} {threshold:g}"
+        elif name == "ess_bulk":
+            shown = "n/a" if value is None else f"{value:,.0f}"
+            figure = f"min ESS bulk {shown} {'≥' if ok else '<'} {threshold:,.0f}"
+        else:
+            figure = f"{value} divergent transitions {'≤' if ok else '>'} {threshold}"
+        good, bad = _MEANING.get(name, ("", ""))
+        out.append((name, ok, f"{figure}: {good if ok else bad}"))
+    return out
+
+
+def verdict(diag: dict) -> str:
+    """The gate's verdict in a sentence a reader of the report acts on."""
+    status = diag.get("status")
+    phrases = check_phrases(diag)
+    if status == "unchecked":
+        failing = [p for _, ok, p in phrases if not ok]
+        tail = f" Against the gate it would have failed: {'; '.join(failing)}." if failing else ""
+        return (
+            "Not checked (--quick): a smoke run whose figures are not results; fit without "
+            f"--quick before acting on them.{tail}"
+        )
+    if status == "failed":
+        failing = [p for _, ok, p in phrases if not ok]
+        return (
+            f"Failed: {'; '.join(failing)}. The results are written for diagnosis but must not "
+            "be used for decisions."
+        )
+    return f"Passed: every check held ({'; '.join(p for _, _, p in phrases)})."
+
+
+def failure_reasons(diag: dict) -> list[str]:
+    """Why a fit failed its checks, a line each (``diag``: diagnostics.json with a diagnosis):
+    the worst parameters by r_hat and ESS, then where the divergences concentrate."""
+    found = diag.get("diagnosis") or {}
+    why = []
+    for key, label, spec in (
+        ("worst_r_hat", "r_hat above {:g}", ".3f"),
+        ("lowest_ess", "ESS bulk below {:g}", ".0f"),
+    ):
+        items = found.get(key) or []
+        if items:
+            values = ", ".join(f"{d['parameter']} {d['value']:{spec}}" for d in items)
+            why.append(f"{label.format(items[0]['threshold'])}: {values}")
+    why += [d["text"] for d in found.get("divergences") or []]
+    if "divergences" in diag.get("failed", []) and not found.get("divergences"):
+        why.append(
+            f"{diag['divergences']} divergent transitions (at most "
+            f"{diag['thresholds']['max_divergences']}), concentrated in no parameter's tail"
+        )
+    return why

@@ -169,7 +169,7 @@ def diagnosis(console: Console, diag: dict[str, Any]) -> None:
     Printed last, so the lines a user acts on are the last on the screen; names are escaped
     because vector elements (``seasonality_coef[sin1]``) look like rich markup.
     """
-    from ..analysis.diagnosis import failure_reasons  # scipy: only when a fit failed
+    from ..analysis.notices import failure_reasons
 
     found = diag.get("diagnosis")
     if not found:

@@ -23,8 +23,7 @@ import pandas as pd
 import yaml
 
 from ..analysis.compare import DEFAULT_RTOL, compare_runs
-from ..analysis.diagnostics import check_phrases, verdict
-from ..analysis.notices import run_warnings
+from ..analysis.notices import check_phrases, failure_reasons, run_warnings, verdict
 from ..errors import UsageError
 from ..runs.folder import RUN_NAME, completed_runs
 
@@ -205,15 +204,13 @@ def _headline(manifest: dict, config: dict, metrics: dict, status: str) -> dict[
         "target_kind": target.get("kind"),
         "channels": list((config.get("channels") or {}).keys()),
         "data_path": data.get("path"),
-        "refreshed_from": refresh.get("from") if refresh.get("status") is not None else None,
+        "refreshed_from": refresh.get("from"),
         "exit_code": manifest.get("exit_code"),
     }
 
 
 def _failure(diag: dict) -> dict[str, Any]:
     """Why a failed fit failed and what to do: the console's last lines, at the top."""
-    from ..analysis.diagnosis import failure_reasons
-
     found = diag.get("diagnosis") or {}
     return {"reasons": failure_reasons(diag), "advice": list(found.get("advice") or [])}
 

@@ -59,6 +59,8 @@ class PageCheck:
     channel_rows: int = 0
     status: str = ""
     width_overflow: int = 0  # px the page is wider than the window (0: nothing cut off)
+    printed_bytes: int = 0  # size of the page printed to an A4 PDF
+    nav_printed: bool = True  # the navigation links are left out of the print
 
 
 def check_report(report: Path, screenshot: Path | None = None, width: int = 1280) -> PageCheck:
@@ -106,6 +108,10 @@ def check_report(report: Path, screenshot: Path | None = None, width: int = 1280
             )
             if screenshot is not None:
                 page.screenshot(path=str(screenshot), full_page=True)
+            pdf = page.pdf(format="A4")
+            check.printed_bytes = len(pdf) if pdf.startswith(b"%PDF") else 0
+            page.emulate_media(media="print")
+            check.nav_printed = page.locator("nav.toc").is_visible()
         finally:
             browser.close()
     return check

@@ -181,6 +181,7 @@ def test_report_in_a_real_browser(runs, tmp_path):
     assert check.channel_rows == len(pd.read_csv(run / "channels.csv"))
     assert check.width_overflow <= 0  # nothing cut off at a laptop's width
     assert shot.stat().st_size > 50_000
+    assert check.printed_bytes > 50_000 and not check.nav_printed  # it prints, without links
     narrow = check_report(runs["failed"] / "report.html", width=420)
     assert narrow.status == "failed" and narrow.broken_images == []
     assert narrow.console_errors == [] and narrow.page_errors == []
