@@ -43,6 +43,13 @@ class TrackingError(MMMError):
     exit_code = 75
 
 
+class SchedulerError(MMMError):
+    """The Dask scheduler of ``mmm fit --scheduler`` could not be reached; nothing was fitted
+    (exit 75: try again later)."""
+
+    exit_code = 75
+
+
 class ModelError(UsageError):
     """The model cannot be evaluated at its initial point."""
 

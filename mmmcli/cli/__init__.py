@@ -23,6 +23,7 @@ def main() -> None:
     from ..interrupts import Interrupted, install
 
     install()
+    _end_with_parent()
     args = sys.argv[1:]
     try:
         from .commands import run
@@ -35,6 +36,24 @@ def main() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """A fit started by a batch (``MMM_PARENT_PID``) gets SIGTERM when that process dies, so a
+    lost batch or Dask worker never leaves its fits running on (Linux; elsewhere a no-op)."""
+    parent = os.environ.get("MMM_PARENT_PID")
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if str(os.getppid()) != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _report(args: list[str], code: int, label: str, message: str) -> int:

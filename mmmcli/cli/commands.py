@@ -8,6 +8,7 @@ drift, 75 another run of the config holds the lock, 130/143 interrupted.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -78,7 +79,12 @@ def _root(
 
 @app.command()
 def fit(
-    config: ConfigArg,
+    configs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="CONFIG...", help="The model's YAML config; several, or folders of them."
+        ),
+    ],
     out: OutOpt = None,
     quick: Annotated[
         bool, typer.Option(help="Smoke run: 2 chains x 200 tune + 200 draws, no gate.")
@@ -88,6 +94,9 @@ def fit(
     chains: ChainsOpt = None,
     seed: SeedOpt = None,
     engine: EngineOpt = None,
+    cores: Annotated[
+        int | None, typer.Option(help="Cores the chains share (default: all, or the batch's).")
+    ] = None,
     if_changed: Annotated[
         bool,
         typer.Option(help="Skip the fit when config, data and options match the newest run."),
@@ -105,18 +114,46 @@ def fit(
             help="Log the run to MLflow at URI (overrides tracking.mlflow.uri).",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(help="Several configs: fits at a time on this machine (default: cores)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Several configs: fit on this Dask cluster (tcp://host:8786; $MMM_SCHEDULER).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Fit CONFIG and write a run folder; exit 0 ok, 2 bad input, 3 convergence checks failed."""
+    """Fit CONFIG and write a run folder; exit 0 ok, 2 bad input, 3 convergence checks failed.
+
+    With several configs (or a folder), each is fitted as its own `mmm fit`, a summary table
+    follows, and the exit code is the most severe of theirs (130/143 > 1 > 2 > 3 > 75 > 4 > 0).
+    """
     from ..workflows.fit import fit as run_fit
 
     console = _console(quiet)
+    if len(configs) > 1 or configs[0].is_dir() or jobs is not None or scheduler is not None:
+        _fit_batch(
+            configs,
+            _batch_args(out, quick, draws, tune, chains, seed, engine, if_changed, mlflow, debug),
+            refresh_from=refresh_from,
+            cores=cores,
+            chains=chains,
+            jobs=jobs,
+            scheduler=scheduler,
+            as_json=as_json,
+            console=console,
+            debug=debug,
+        )
 
     def go():
         return run_fit(
-            config,
+            configs[0],
             out=out,
             quick=quick,
             if_changed=if_changed,
@@ -124,6 +161,7 @@ def fit(
             mlflow=mlflow,
             console=console,
             progress=not quiet,
+            cores=cores,
             **_sampler(draws, tune, chains, seed, engine),
         )
 
@@ -135,6 +173,78 @@ def fit(
         render.media_share(console, outcome.metrics)
     if not outcome.skipped:  # on stderr with --json too, like the rest of the human output
         render.diagnosis(console, outcome.diagnostics)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _batch_args(
+    out: Path | None,
+    quick: bool,
+    draws: int | None,
+    tune: int | None,
+    chains: int | None,
+    seed: int | None,
+    engine: Engine | None,
+    if_changed: bool,
+    mlflow: str | None,
+    debug: bool,
+) -> list[str]:
+    """The options each fit of a batch gets, paths made absolute (a worker's working directory
+    is not this one)."""
+    from ..spec.config import resolve_tracking_uri
+
+    args: list[str] = []
+    if out is not None:
+        args += ["--out", str(out.resolve())]
+    for flag, on in (("--quick", quick), ("--if-changed", if_changed), ("--debug", debug)):
+        args += [flag] if on else []
+    for flag, value in (("--draws", draws), ("--tune", tune), ("--chains", chains)):
+        args += [flag, str(value)] if value is not None else []
+    args += ["--seed", str(seed)] if seed is not None else []
+    args += ["--engine", engine.value] if engine is not None else []
+    if mlflow is not None:
+        args += ["--mlflow", resolve_tracking_uri(mlflow, Path.cwd()) if mlflow.strip() else ""]
+    return args
+
+
+def _fit_batch(
+    configs: list[Path],
+    args: list[str],
+    *,
+    refresh_from: Path | None,
+    cores: int | None,
+    chains: int | None,
+    jobs: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    console: Console,
+    debug: bool,
+) -> None:
+    from ..workflows.batch import ENV_SCHEDULER, expand, fit_many
+
+    def go():
+        if refresh_from is not None:
+            raise UsageError(
+                "--refresh-from: names one earlier run, so it fits one config; for a batch give "
+                "each config its own refresh: {from: ...}"
+            )
+        if cores is not None:
+            raise UsageError("--cores: a batch shares the cores itself; use --jobs")
+        found = expand(configs)
+        where = scheduler or os.environ.get(ENV_SCHEDULER) or None
+        console.print(f"Fitting {len(found)} configs on {where or 'this machine'}")
+        return fit_many(
+            found,
+            fit_args=args,
+            chains=chains,
+            jobs=jobs,
+            scheduler=where,
+            on_done=lambda item: render.batch_line(console, item),
+        )
+
+    outcome = _guard(go, debug, as_json, "fit")
+    if as_json:
+        _emit(outcome.to_json())
+    render.batch(console, outcome)
     raise typer.Exit(outcome.exit_code)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -318,3 +319,49 @@ def prior(console: Console, result: dict[str, Any]) -> None:
             f"{1 - share:.0%} of periods."
         )
     console.print(f"Prior folder: {result['run_dir']}")
+
+
+def batch_line(console: Console, item: Any) -> None:
+    """One config of a batch, as it finishes."""
+    colour = {0: "green", 3: "red", 75: "yellow"}.get(item.exit_code, "red")
+    tail = f"  {item.error}" if item.error else (f"  {item.run_dir}" if item.run_dir else "")
+    skipped = " (unchanged, not refitted)" if item.skipped else ""
+    console.print(
+        f"[{colour}]{item.status}[/] {escape(item.config)} exit {item.exit_code}, "
+        f"{item.seconds:.1f} s{skipped}{escape(tail)}",
+        highlight=False,
+    )
+
+
+def batch(console: Console, outcome: Any) -> None:
+    """The summary of ``mmm fit CONFIG...``: one row per config, then the batch's exit code."""
+    table = Table(title="Batch", title_justify="left")
+    for col in ("config", "status", "exit", "seconds", "R²", "MAPE", "max r_hat", "media"):
+        left = col in ("config", "status")
+        table.add_column(col, justify="left" if left else "right", overflow="fold")
+    names = [Path(i.config).name for i in outcome.items]
+    unique = len(set(names)) == len(names)  # file names alone when they tell configs apart
+    for item, name in zip(outcome.items, names, strict=True):
+        h = item.headline()
+        table.add_row(
+            escape(name if unique else item.config),
+            item.status + (" (skipped)" if item.skipped else ""),
+            str(item.exit_code),
+            f"{item.seconds:.1f}",
+            "" if h["r2"] is None else f"{h['r2']:.3f}",
+            "" if h["mape"] is None else f"{h['mape']:.1%}",
+            "" if h["max_r_hat"] is None else f"{h['max_r_hat']:.3f}",
+            "" if h["media_share"] is None else f"{h['media_share']:.1%}",
+        )
+    console.print(table)
+    for item in outcome.items:
+        if item.error:
+            said = item.error if item.config in item.error else f"{item.config}: {item.error}"
+            console.print(f"[red]error:[/] {escape(said)}", highlight=False)
+    where = outcome.scheduler or (
+        f"this machine, {outcome.jobs} at a time x {outcome.cores_per_fit} cores"
+    )
+    console.print(
+        f"{len(outcome.items)} configs in {outcome.seconds:.1f} s on {where}; "
+        f"exit {outcome.exit_code} (the most severe: 130/143 > 1 > 2 > 3 > 75 > 4 > 0)"
+    )

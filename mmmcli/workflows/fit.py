@@ -124,7 +124,8 @@ def fit(
         cfg = cfg.model_copy(update={"tracking": tracking})
     parent = runs_folder(cfg, out)
     data, priors, calib = prepare(cfg)  # validates every input file before anything else
-    given = {**overrides, "quick": quick or None}
+    # what --if-changed compares: not the cores, which change speed, not results
+    given = {**{k: v for k, v in overrides.items() if k != "cores"}, "quick": quick or None}
     if refresh_from is not None:
         given["refresh_from"] = str(cfg.refresh.source) if cfg.refresh else None
     inputs = input_hashes(cfg, given, __version__)
