@@ -5,6 +5,7 @@
     python bench/run.py scaling                   # mmm wall time and memory, weeks x channels
     python bench/run.py optimize                  # mmm optimize on a 4000-draw posterior
     python bench/run.py validate                  # mmm validate (5 folds) against one fit
+    python bench/run.py batch [--configs 8]       # mmm fit CONFIG...: one by one, pool, Dask
 
 Every fit is a separate process (4 chains x 1000 tune x 1000 draws); wall time and peak
 memory (max RSS) are measured from outside it. ``compare`` first runs each tool once untimed
@@ -345,6 +346,89 @@ def validate(folds: int, horizon: int) -> dict:
     return report
 
 
+def batch(n_configs: int, nodes: int, projected: int) -> dict:
+    """``mmm fit FOLDER`` on ``n_configs`` variants of configs/example.yaml (own names and
+    seeds, default sampler: 4 chains x 1000 + 1000), three ways, whole process, warm compile
+    cache: one fit at a time (``--jobs 1``: what a cron file of single fits does), the local
+    pool's default, and a Dask ``LocalCluster`` of worker processes (one per core, one thread
+    each) through ``--scheduler``. Then, on paper, ``projected`` configs on ``nodes`` machines
+    like this one from the cluster's fits per hour."""
+    import yaml
+    from distributed import LocalCluster
+
+    mmm = Path(sys.executable).parent / "mmm"
+    example = HERE.parent / "configs" / "example.yaml"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "configs"
+        folder.mkdir()
+        for i in range(1, n_configs + 1):
+            raw = yaml.safe_load(example.read_text())
+            raw["name"] = f"market{i}"
+            raw["data"]["path"] = str((example.parent / raw["data"]["path"]).resolve())
+            raw["sampler"]["seed"] = i
+            (folder / f"market{i}.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        run([str(mmm), "fit", str(folder / "market1.yaml"), "--out", f"{tmp}/warm", "--quiet"])
+        modes: list[tuple[str, list[str]]] = [
+            ("one at a time (--jobs 1)", ["--jobs", "1"]),
+            ("local pool (default)", []),
+        ]
+        cluster = None
+        try:
+            for label, extra in [*modes, ("Dask LocalCluster", None)]:
+                if extra is None:
+                    cluster = LocalCluster(
+                        n_workers=CORES, threads_per_worker=1, dashboard_address=None
+                    )
+                    extra = ["--scheduler", cluster.scheduler_address]
+                out = f"{tmp}/{len(rows)}"
+                done = run(
+                    [str(mmm), "fit", str(folder), "--out", out, "--json", "--quiet", *extra]
+                )
+                result = done["output"]
+                codes = [c["exit_code"] for c in result["configs"]]
+                rows.append(
+                    {
+                        "mode": label,
+                        "wall_s": done["wall_s"],
+                        "fits_per_hour": n_configs / done["wall_s"] * 3600,
+                        "jobs": result.get("jobs"),
+                        "cores_per_fit": result.get("cores_per_fit"),
+                        "exit_codes": codes,
+                        "compile_cache": [
+                            c["headline"]["compile_cache"] for c in result["configs"]
+                        ],
+                    }
+                )
+        finally:
+            if cluster is not None:
+                cluster.close()
+    cluster_rate = rows[-1]["fits_per_hour"]
+    hours = projected / (cluster_rate * nodes)
+    report = {
+        "configs": n_configs,
+        "cores": CORES,
+        "rows": rows,
+        "projection": {
+            "configs": projected,
+            "nodes": nodes,
+            "fits_per_hour_per_node": cluster_rate,
+            "hours": hours,
+        },
+    }
+    _save("batch", report)
+    print(f"| {n_configs} configs, {CORES} cores | wall s | fits per hour | jobs x cores per fit |")
+    print("|---|---:|---:|---|")
+    for r in rows:
+        shape = f"{r['jobs']} x {r['cores_per_fit']}" if r["jobs"] else f"{CORES} workers x 1"
+        print(f"| {r['mode']} | {r['wall_s']:.1f} | {r['fits_per_hour']:.0f} | {shape} |")
+    print(
+        f"\nOn paper: {projected} configs on {nodes} nodes like this one "
+        f"({cluster_rate:.0f} fits per hour each): {hours * 60:.0f} minutes."
+    )
+    return report
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -427,6 +511,10 @@ def main() -> None:
     p = sub.add_parser("validate")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--horizon", type=int, default=13)
+    p = sub.add_parser("batch")
+    p.add_argument("--configs", type=int, default=8)
+    p.add_argument("--nodes", type=int, default=50)
+    p.add_argument("--projected", type=int, default=500)
     p = sub.add_parser("optimize")
     p.add_argument("--channels", default="4,16")
     p.add_argument("--repeats", type=int, default=3)
@@ -437,6 +525,8 @@ def main() -> None:
         refit(args.repeats)
     elif args.study == "validate":
         validate(args.folds, args.horizon)
+    elif args.study == "batch":
+        batch(args.configs, args.nodes, args.projected)
     elif args.study == "optimize":
         optimize(tuple(int(c) for c in args.channels.split(",")), args.repeats)
     else:

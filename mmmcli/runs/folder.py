@@ -26,6 +26,7 @@ from ..spec.config import Config
 TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
 RUN_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
 LATEST = "latest"
+FIT_TEMPORARY = re.compile(r"\.tmp-" + RUN_NAME.pattern + r"-\d+")
 
 
 class RunFolder:
@@ -158,10 +159,19 @@ class RunLock:
 
 
 def remove_stale_temporaries(parent: Path) -> None:
-    """Delete temporary folders and ``latest`` links left by runs killed outright."""
+    """Delete temporary folders and ``latest`` links left by runs killed outright.
+
+    Called with the config's lock held, so a fit's own temporaries (``.tmp-<run>-<pid>``,
+    ``.latest-<pid>``) are stale whatever their pid says: only the lock's holder writes them,
+    and it is this process, about to start. That holds across machines sharing the runs folder,
+    where a pid means nothing (a batch's worker lost on another host). Side folders
+    (``.tmp-optimize-...``) are written without the lock: removed only when their process is
+    gone from this machine.
+    """
     for tmp in [*parent.glob(".tmp-*"), *parent.glob(".latest-*")]:
         pid = tmp.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        fit_own = tmp.name.startswith(".latest-") or FIT_TEMPORARY.fullmatch(tmp.name)
+        if fit_own or (pid.isdigit() and not _alive(int(pid))):
             if tmp.is_symlink() or not tmp.is_dir():
                 tmp.unlink(missing_ok=True)
             else:

@@ -112,12 +112,16 @@ def test_leftovers_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
     dead = 2**22 + 12345  # above the default pid_max: no such process
     (parent / f".tmp-20240101T000000.000000Z-{dead}").mkdir(parents=True)
     (parent / f".latest-{dead}").symlink_to("20240101T000000.000000Z")
-    live_tmp = parent / f".tmp-20240102T000000.000000Z-{os.getpid()}"
-    live_tmp.mkdir()
+    (parent / f".tmp-optimize-20240101T000000.000000Z-{dead}").mkdir()
+    # a fit's temporary with a pid that is alive here: a fit killed on another machine sharing
+    # the folder (pids mean nothing across machines); only the lock's holder writes these
+    (parent / f".tmp-20240102T000000.000000Z-{os.getpid()}").mkdir()
+    live_side = parent / f".tmp-optimize-20240102T000000.000000Z-{os.getpid()}"
+    live_side.mkdir()  # mmm optimize writes without the lock: kept while its process lives
     with RunLock(parent, "x"):
         pass
     left = sorted(p.name for p in parent.iterdir())
-    assert left == [".lock", live_tmp.name]
+    assert left == [".lock", live_side.name]
 
 
 @pytest.mark.parametrize(
