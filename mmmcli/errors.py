@@ -37,10 +37,13 @@ class LockedError(MMMError):
 
 
 class TrackingError(MMMError):
-    """The experiment tracker (MLflow) could not be reached or written; the run folder is whole
-    (exit 75 from ``mmm track``: try again later; ``mmm fit`` only warns)."""
+    """The experiment tracker (MLflow) could not be reached or written; the run folder is whole.
+    ``mmm fit`` only warns; ``mmm track`` exits 75 (try again later), or 2 when the tracker
+    answered and refused (``permanent``: a deleted experiment, say)."""
 
-    exit_code = 75
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.exit_code = 2 if permanent else 75
 
 
 class SchedulerError(MMMError):

@@ -94,3 +94,22 @@ def check() -> None:
     """
     if _pending is not None:
         raise Interrupted(_pending)
+
+
+@contextmanager
+def deliverable() -> Iterator[None]:
+    """Let SIGINT/SIGTERM through for the block, after a commit held them: for work that a
+    signal may cut short without changing the command's outcome (logging a committed run to a
+    tracker). The caller catches :class:`Interrupted` and calls :func:`clear`."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        if _installed:
+            signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
+def clear() -> None:
+    """Forget a signal that was handled (see :func:`deliverable`)."""
+    global _pending
+    _pending = None

@@ -54,10 +54,12 @@ def loo_warning(summary: dict | None) -> str | None:
     """One line when some periods' LOO estimates are unreliable (Pareto k above threshold)."""
     if not summary or not summary.get("pareto_k_above"):
         return None
+    threshold = summary.get("pareto_k_threshold")
+    above = f"{threshold:.2f}" if isinstance(threshold, int | float) else "its threshold"
     return (
-        f"ELPD-LOO: {summary['pareto_k_above']} of {summary['n']} periods have Pareto k above "
-        f"{summary['pareto_k_threshold']:.2f} (loo.csv): influential periods, where the LOO "
-        f"estimate is unreliable; compare ELPD between runs with care"
+        f"ELPD-LOO: {summary['pareto_k_above']} of {summary.get('n')} periods have Pareto k "
+        f"above {above} (loo.csv): influential periods, where the LOO estimate is unreliable; "
+        f"compare ELPD between runs with care"
     )
 
 
@@ -134,3 +136,9 @@ def failure_reasons(diag: dict) -> list[str]:
             f"{diag['thresholds']['max_divergences']}), concentrated in no parameter's tail"
         )
     return why
+
+
+def allocation_missing(status: str) -> str:
+    """Why a run whose config asks for an allocation has none."""
+    why = "was not checked (--quick)" if status == "unchecked" else "failed its checks"
+    return f"no allocation: the fit {why}; optimize.allow_failed: true allocates anyway"

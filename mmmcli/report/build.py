@@ -55,6 +55,10 @@ def write_report(run: Path, out: Path | None = None) -> ReportInfo:
     started = time.perf_counter()
     html = render_report(run)
     target = Path(out) if out is not None else Path(run) / REPORT
+    if target.is_symlink():  # write through a link, never replace it
+        target = target.resolve()
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{target}: exists and is not a regular file; give a file path")
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(html, encoding="utf-8")

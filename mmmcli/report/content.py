@@ -23,7 +23,13 @@ import pandas as pd
 import yaml
 
 from ..analysis.compare import DEFAULT_RTOL, compare_runs
-from ..analysis.notices import check_phrases, failure_reasons, run_warnings, verdict
+from ..analysis.notices import (
+    allocation_missing,
+    check_phrases,
+    failure_reasons,
+    run_warnings,
+    verdict,
+)
 from ..errors import UsageError
 from ..runs.folder import RUN_NAME, completed_runs
 
@@ -138,10 +144,14 @@ def report_context(run: Path) -> dict[str, Any]:
     name = str(config.get("name") or Path(str(manifest.get("run_dir", run))).parent.name)
     run_id = Path(str(manifest.get("run_dir") or run)).name
     allocation = _allocation(files, run, kind)
+    missing = None
+    if config.get("optimize") and allocation is None and status != "passed":
+        missing = allocation_missing(status)
     warnings = [
         *manifest.get("warnings", []),
         *run_warnings(calibration, conflicts, metrics.get("loo")),
         *(allocation["warnings"] if allocation else []),
+        *([missing] if missing else []),
     ]
     return {
         "title": f"{name} · {run_id}",
@@ -235,7 +245,7 @@ def _changes(run: Path, run_id: str) -> dict[str, Any]:
         return {"baseline": None, "why": "not in a runs folder: nothing to compare with"}
     baseline = previous_passing(run, run_id)
     if baseline is None:
-        return {"baseline": None, "why": "the first passing run of this config: no earlier one"}
+        return {"baseline": None, "why": "no run of this config passed its checks before this one"}
     try:
         result = compare_runs(run, baseline)
     except UsageError as exc:
@@ -298,9 +308,9 @@ def _media_share(metrics: dict) -> str | None:
     if not share:
         return None
     return (
-        f"The channels together explain {pct(share['mean'])} of the target over the fitted "
-        f"periods ({share['hdi_prob']:.0%} HDI {pct(share['hdi_low'])} to "
-        f"{pct(share['hdi_high'])})."
+        f"The channels together explain {pct(share.get('mean'))} of the target over the fitted "
+        f"periods ({pct(share.get('hdi_prob'), 0)} HDI {pct(share.get('hdi_low'))} to "
+        f"{pct(share.get('hdi_high'))})."
     )
 
 
@@ -331,9 +341,10 @@ def _loo(loo: dict | None) -> str | None:
     if not loo:
         return None
     return (
-        f"ELPD-LOO {num(loo['elpd_loo'], 4)} (se {num(loo['se'])}), effective parameters "
-        f"p_loo {num(loo['p_loo'])}; {loo['pareto_k_above']} of {loo['n']} periods with Pareto k "
-        f"above {loo['pareto_k_threshold']:.2f} (max {loo['pareto_k_max']:.2f})."
+        f"ELPD-LOO {num(loo.get('elpd_loo'), 4)} (se {num(loo.get('se'))}), effective "
+        f"parameters p_loo {num(loo.get('p_loo'))}; {num(loo.get('pareto_k_above'))} of "
+        f"{num(loo.get('n'))} periods with Pareto k above {num(loo.get('pareto_k_threshold'), 2)} "
+        f"(max {num(loo.get('pareto_k_max'), 2)})."
     )
 
 
@@ -378,7 +389,7 @@ def _allocation(files: RunFiles, run: Path, kind: str) -> dict[str, Any] | None:
             f"with the recent mix at the same budget; gain {num(s.get('gain_mean'), 4)} "
             f"({pct(s.get('hdi_prob'), 0)} HDI {num(s.get('gain_hdi_low'), 4)} to "
             f"{num(s.get('gain_hdi_high'), 4)}), P(gain > 0) = "
-            f"{float(s.get('gain_probability_positive', float('nan'))):.2f}."
+            f"{num(s.get('gain_probability_positive'), 2)}."
         ),
         "warnings": [str(w) for w in s.get("warnings") or []],
     }
@@ -501,7 +512,7 @@ def _reproduce(manifest: dict) -> dict[str, Any]:
         "fingerprint": manifest.get("fingerprint"),
         "sampler": ", ".join(f"{k} {v}" for k, v in sampler.items()),
         "timings": [  # not the page's own time: a page cannot contain the time it took
-            (k, f"{v:.1f} s")
+            (k, f"{num(v, 2)} s")
             for k, v in (manifest.get("timings_seconds") or {}).items()
             if k != "report"
         ],

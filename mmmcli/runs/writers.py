@@ -26,7 +26,7 @@ from ..model.implied import prior_rows
 from ..priors.resolve import PriorSet
 from ..sampling.engines import SampleResult
 from ..spec import names
-from ..spec.config import Config
+from ..spec.config import Config, without_credentials
 from .folder import RunFolder
 from .plots import allocation_plot, response_curves_plot, write_plots
 
@@ -175,7 +175,7 @@ def manifest(
         "tool": "mmm",
         "versions": versions(),
         "platform": platform.platform(),
-        "command": sys.argv,
+        "command": [without_credentials(a) for a in sys.argv],
         "cwd": os.getcwd(),
         "config": {
             "path": inputs["config"]["path"],
@@ -298,8 +298,9 @@ def resolved_config(cfg: Config, data: ModelData, priors: PriorSet, settings: di
         out["refresh"]["from"] = str(parent)  # the exact run, not the link that moves on
     if cfg.tracking is not None and cfg.tracking.mlflow is not None:
         m = cfg.tracking.mlflow
-        out["tracking"] = {
-            "mlflow": {"uri": m.resolved_uri(cfg.base_dir), "experiment": m.experiment}
+        uri = m.resolved_uri(cfg.base_dir)
+        out["tracking"] = {  # never a password: those go in MLFLOW_TRACKING_PASSWORD
+            "mlflow": {"uri": without_credentials(uri) if uri else None, "experiment": m.experiment}
         }
     if names.SEASONALITY_COEF in priors:
         out["seasonality"]["coefficient"] = prior(names.SEASONALITY_COEF)

@@ -497,6 +497,16 @@ def resolve_tracking_uri(uri: str, base: Path) -> str:
     return (base / Path(uri).expanduser()).resolve().as_uri()
 
 
+CREDENTIALS = re.compile(r"(\w[\w+.-]*://)[^/@\s]+@")
+
+
+def without_credentials(text: str) -> str:
+    """``http://user:secret@host`` -> ``http://host`` wherever a URL appears in ``text``: what is
+    shown, stored and logged (MLflow reads credentials from ``MLFLOW_TRACKING_USERNAME`` and
+    ``MLFLOW_TRACKING_PASSWORD``)."""
+    return CREDENTIALS.sub(r"\1", text)
+
+
 class Tracking(Strict):
     """Where finished runs are recorded besides their run folder."""
 

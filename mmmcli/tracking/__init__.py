@@ -11,9 +11,15 @@ from ..errors import UsageError
 from ..spec.config import Config, resolve_tracking_uri
 from .mlflow_log import INSTALL, TrackedRun, available, log_run
 
-__all__ = ["ENV_URI", "TrackedRun", "destination", "log_run"]
+__all__ = ["ENV_URI", "TrackedRun", "destination", "env_uri", "log_run"]
 
 ENV_URI = "MLFLOW_TRACKING_URI"
+
+
+def env_uri() -> str | None:
+    """``$MLFLOW_TRACKING_URI``, a folder or SQLite file in it made absolute (cwd)."""
+    value = os.environ.get(ENV_URI, "").strip()
+    return resolve_tracking_uri(value, Path.cwd()) if value else None
 
 
 def destination(cfg: Config, uri_option: str | None = None) -> tuple[str, str] | None:
@@ -36,7 +42,7 @@ def destination(cfg: Config, uri_option: str | None = None) -> tuple[str, str] |
         uri: str | None = resolve_tracking_uri(uri_option, Path.cwd())
     else:
         assert configured is not None
-        uri = configured.resolved_uri(cfg.base_dir) or os.environ.get(ENV_URI) or None
+        uri = configured.resolved_uri(cfg.base_dir) or env_uri()
     if not uri:
         raise UsageError(f"tracking.mlflow.uri: not given and ${ENV_URI} is not set")
     if not available():

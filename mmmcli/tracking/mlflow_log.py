@@ -41,11 +41,14 @@ import pandas as pd
 import yaml
 
 from ..errors import TrackingError, UsageError
+from ..spec.config import without_credentials
 
 PARAM_LIMIT = 6000  # characters of a param value MLflow accepts
 BATCH = {"params": 100, "metrics": 1000, "tags": 100}  # MLflow's limits per log_batch call
-HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 RUN_TAG = "mmm.run"
+# MLflow error codes that a later try may not meet (no code: the store was not reached)
+TEMPORARY_CODES = (None, "INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED")
 INSTALL = "pip install 'mmmcli[mlflow]'"
 
 
@@ -86,10 +89,16 @@ def available() -> bool:
 
 
 def log_run(run: Path, uri: str, experiment: str) -> TrackedRun:
-    """Log run folder ``run`` to the MLflow store at ``uri`` under ``experiment``."""
+    """Log run folder ``run`` to the MLflow store at ``uri`` under ``experiment``.
+
+    The ``mmm.run`` tag that marks the run as logged is the last thing written: a run cut off
+    part-way (a signal, a kill) is never taken for a logged one, and is deleted when this
+    process still can.
+    """
     if not available():
         raise UsageError(f"MLflow tracking needs the mlflow package: {INSTALL}")
     content = _read(run)
+    shown = without_credentials(uri)
     with _quiet_mlflow(uri):
         from mlflow.entities import Metric, Param, RunStatus, RunTag
         from mlflow.tracking import MlflowClient
@@ -103,17 +112,14 @@ def log_run(run: Path, uri: str, experiment: str) -> TrackedRun:
                 max_results=1,
             )
         except Exception as exc:  # noqa: BLE001 - any failure of the store: reported, not fatal
-            raise TrackingError(f"MLflow at {uri}: {_first_line(exc)}") from None
+            raise _error(shown, exc) from None
         if found:
-            return TrackedRun(found[0].info.run_id, experiment_id, experiment, uri, already=True)
+            return TrackedRun(found[0].info.run_id, experiment_id, experiment, shown, already=True)
 
         run_id = None
         try:
             created = client.create_run(
-                experiment_id,
-                start_time=content["start_ms"],
-                tags={RUN_TAG: content["key"]},
-                run_name=content["run_name"],
+                experiment_id, start_time=content["start_ms"], run_name=content["run_name"]
             )
             run_id = created.info.run_id
             stamp = content["end_ms"] or content["start_ms"] or 0
@@ -132,12 +138,33 @@ def log_run(run: Path, uri: str, experiment: str) -> TrackedRun:
                 run_id, status=RunStatus.to_string(getattr(RunStatus, status)),
                 end_time=content["end_ms"],
             )  # fmt: skip
-        except Exception as exc:  # noqa: BLE001
-            if run_id is not None:  # no half-logged run in the store: `mmm track` logs it later
-                with suppress(Exception):  # the store is failing already
+            client.set_tag(run_id, RUN_TAG, content["key"])  # complete: now it counts as logged
+        except BaseException as exc:  # a signal too: no half-logged run left when we can help it
+            if run_id is not None:
+                with suppress(Exception):  # the store may be failing already
                     client.delete_run(run_id)
-            raise TrackingError(f"MLflow at {uri}: {_first_line(exc)}") from None
-    return TrackedRun(str(run_id), experiment_id, experiment, uri)
+            if not isinstance(exc, Exception):
+                raise
+            raise _error(shown, exc) from None
+    return TrackedRun(str(run_id), experiment_id, experiment, shown)
+
+
+def _error(shown: str, exc: Exception) -> TrackingError:
+    """A store's failure as one line; ``permanent`` when trying again cannot help (the store
+    answered and refused: a deleted experiment, a bad value), not for a store unreachable."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:300] if text else type(exc).__name__
+    code = getattr(exc, "error_code", None)
+    if any(s in text for s in ("Connection refused", "NewConnectionError", "Name or service")):
+        first = "cannot connect to the tracking server (is it running?)"
+    elif "timed out" in text or "Timeout" in type(exc).__name__:
+        first = "the tracking server did not answer in time"
+    elif "too many" in text and "error responses" in text:
+        first = "the tracking server answered with errors (HTTP 5xx); see its log"
+    temporary = code in TEMPORARY_CODES
+    return TrackingError(
+        without_credentials(f"MLflow at {shown}: {first}"), permanent=not temporary
+    )
 
 
 # --- what is logged ------------------------------------------------------------------------------
@@ -151,7 +178,8 @@ def _read(run: Path) -> dict[str, Any]:
         try:
             return parse(path)
         except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise UsageError(f"{path}: cannot be read for tracking ({_first_line(exc)})") from None
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"{path}: cannot be read for tracking ({why})") from None
 
     manifest = load("manifest.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
     if not isinstance(manifest, dict):
@@ -270,13 +298,6 @@ def _experiment(client: Any, name: str, uri: str) -> str:
         if found is None:
             raise
         return str(found.experiment_id)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if any(s in text for s in ("Max retries exceeded", "Connection refused", "NewConnectionError")):
-        return "cannot connect to the tracking server (is it running?)"
-    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 @contextmanager

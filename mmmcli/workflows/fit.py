@@ -21,17 +21,26 @@ from .. import interrupts
 from ..analysis.conflict import prior_conflict
 from ..analysis.diagnosis import explain_failure
 from ..analysis.diagnostics import describe, diagnose, posterior_summary
-from ..analysis.notices import run_warnings
+from ..analysis.notices import allocation_missing, run_warnings
 from ..analysis.results import Results, compute_results
 from ..decisions.fitted import Decisions, decide
 from ..errors import MMMError
 from ..inputs.data import ModelData
+from ..interrupts import Interrupted
 from ..report import REPORT, write_report
 from ..runs.fingerprint import input_hashes, unchanged_run
 from ..runs.folder import RunFolder, RunLock, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
 from ..sampling.engines import run_sampler
-from ..spec.config import Config, MlflowTracking, Refresh, Sampler, Tracking, load_config
+from ..spec.config import (
+    Config,
+    MlflowTracking,
+    Refresh,
+    Sampler,
+    Tracking,
+    load_config,
+    without_credentials,
+)
 from ..tracking import destination, log_run
 from ..version import __version__
 from .prepare import (
@@ -131,8 +140,10 @@ def fit(
     inputs = input_hashes(cfg, given, __version__)
     if if_changed:
         found = unchanged_run(parent, inputs["fingerprint"])
-        if found is not None:
-            return _skipped(found, console)
+        if found is not None:  # nothing new; but a run a tracker missed is logged now
+            skipped = _skipped(found, console)
+            skipped.tracking = _track(console, skipped.run_dir, tracked_at, skipped.warnings)
+            return skipped
     check_refresh_data(cfg, priors, inputs["data"]["sha256"])
     inputs["refresh"] = priors.refresh
 
@@ -229,14 +240,19 @@ def _track(
         return None
     uri, experiment = where
     try:
-        tracked = log_run(run_dir, uri, experiment)
-    except MMMError as exc:
-        line = f"not tracked: {exc}; 'mmm track {run_dir}' logs it later"
+        with interrupts.deliverable():  # Ctrl-C stops the upload, not the committed run
+            tracked = log_run(run_dir, uri, experiment)
+    except (MMMError, Interrupted) as exc:
+        interrupts.clear()
+        why = f"interrupted by {exc}" if isinstance(exc, Interrupted) else str(exc)
+        line = f"not tracked: {why}; 'mmm track {run_dir}' logs it later"
         _warn(console, [line])
         warnings_out.append(line)
-        return {"mlflow": {"uri": uri, "experiment": experiment, "error": str(exc)}}
+        shown = without_credentials(uri)
+        return {"mlflow": {"uri": shown, "experiment": experiment, "error": why}}
+    said = "already logged as" if tracked.already else "logged as"
     console.print(
-        f"MLflow: run {tracked.run_id} in experiment '{experiment}' at {uri}"
+        f"MLflow: {said} run {tracked.run_id} in experiment '{experiment}' at {tracked.uri}"
         + (f" ({tracked.url})" if tracked.url else "")
     )
     return tracked.to_json()
@@ -300,8 +316,7 @@ def _report_allocation(
     if cfg.optimize is None:
         return []
     if decisions.allocation is None:
-        why = "was not checked (--quick)" if status == "unchecked" else "failed its checks"
-        line = f"no allocation: the fit {why}; optimize.allow_failed: true allocates anyway"
+        line = allocation_missing(status)
         _warn(console, [line])
         return [line]
     s = decisions.allocation.summary

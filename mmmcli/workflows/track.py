@@ -5,7 +5,6 @@ its ``mmm.run`` tag and not logged twice."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
@@ -13,7 +12,7 @@ import yaml
 from ..analysis.compare import resolve_run
 from ..errors import UsageError
 from ..spec.config import resolve_tracking_uri
-from ..tracking import ENV_URI, TrackedRun, log_run
+from ..tracking import ENV_URI, TrackedRun, env_uri, log_run
 
 
 def track(run: Path, *, mlflow: str | None = None, experiment: str | None = None) -> TrackedRun:
@@ -23,7 +22,7 @@ def track(run: Path, *, mlflow: str | None = None, experiment: str | None = None
     if mlflow is not None:
         uri = resolve_tracking_uri(mlflow, Path.cwd()) if mlflow.strip() else ""
     else:
-        uri = configured.get("uri") or os.environ.get(ENV_URI) or ""
+        uri = configured.get("uri") or env_uri() or ""
     if not uri:
         raise UsageError(
             f"{folder}: where to? give --mlflow URI (the run's config has no tracking.mlflow.uri "

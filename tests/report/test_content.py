@@ -4,6 +4,7 @@ section out, the baseline is the newest earlier passing run, text is escaped, da
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -56,7 +57,7 @@ def test_a_bare_run_folder_renders_with_its_sections_left_out(tmp_path):
     for section in ('id="calibration"', 'id="conflicts"', 'id="decisions"', "<img"):
         assert section not in html
     assert "No diagnostics.json" in html
-    assert "the first passing run of this config" in html
+    assert "no run of this config passed its checks before this one" in html
 
 
 def test_baseline_is_the_newest_earlier_passing_run(tmp_path):
@@ -104,3 +105,36 @@ def test_damage_is_named_and_nothing_is_written(tmp_path):
     (run / "channels.csv").unlink()
     with pytest.raises(UsageError, match="not a run folder"):
         write_report(run)
+
+
+def test_missing_numbers_and_odd_targets(tmp_path):
+    run = _run(tmp_path / "runs", "20260101T000000.000000Z", timings_seconds={"sample": None})
+    metrics = {
+        "loo": {"elpd_loo": -1.0, "se": 1.0, "p_loo": 2.0, "pareto_k_above": 1, "n": 10,
+                "pareto_k_threshold": None, "pareto_k_max": None},
+        "media_share": {"mean": 0.3, "hdi_low": None, "hdi_high": 0.4, "hdi_prob": None},
+    }  # fmt: skip
+    (run / "metrics.json").write_text(json.dumps(metrics))  # JSON's null: a NaN when written
+    html = render_report(run)
+    assert "ELPD-LOO" in html and "sample – s" in html
+    # --out a link writes through it; --out something that is not a file is refused
+    target = tmp_path / "page.html"
+    target.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    write_report(run, link)
+    assert link.is_symlink() and target.read_text().startswith("<!DOCTYPE html>")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="not a regular file"):
+        write_report(run, fifo)
+
+
+def test_credentials_never_leave_a_uri():
+    from mmmcli.spec.config import without_credentials
+
+    assert without_credentials("http://alice:s3cret@host:5000/x") == "http://host:5000/x"
+    assert without_credentials("mmm fit c.yaml --mlflow https://tok@h") == (
+        "mmm fit c.yaml --mlflow https://h"
+    )
+    assert without_credentials("sqlite:////a/b.db") == "sqlite:////a/b.db"

@@ -104,7 +104,7 @@ def test_second_run_says_what_changed_since_the_first(runs):
     assert f"Against <b>{runs['first'].name}</b>" in changes
     assert re.search(r"\d+ quantities compared", changes)
     first = _html(runs["first"]).split('id="changes"')[1].split("</section>")[0]
-    assert "the first passing run of this config" in first
+    assert "no run of this config passed its checks before this one" in first
 
 
 def test_failed_run_report_puts_the_failure_first(runs):

@@ -26,6 +26,7 @@ pytest.importorskip("mlflow", reason="the mlflow extra is not installed (pip ins
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from mmmcli.errors import TrackingError  # noqa: E402
+from mmmcli.interrupts import Interrupted  # noqa: E402
 from mmmcli.tracking import log_run  # noqa: E402
 from tests.helpers import example_config, invoke, run_dirs, run_mmm  # noqa: E402
 
@@ -136,15 +137,17 @@ def test_sqlite_store_keeps_artifacts_beside_the_database(quick_run, tmp_path, m
     assert logged.info.run_id == tracked.run_id
 
 
-def test_a_store_failing_part_way_leaves_no_half_run(quick_run, tmp_path, monkeypatch):
+@pytest.mark.parametrize("failure", [OSError("disk full"), Interrupted(signal.SIGINT)])
+def test_a_store_failing_part_way_leaves_no_half_run(quick_run, tmp_path, monkeypatch, failure):
     _, run = quick_run
     uri = (tmp_path / "mlruns").as_uri()
 
     def broken(self, *args, **kwargs):
-        raise OSError("disk full")
+        raise failure
 
     monkeypatch.setattr(MlflowClient, "log_artifacts", broken)
-    with pytest.raises(TrackingError, match="disk full"):
+    expected = TrackingError if isinstance(failure, Exception) else Interrupted
+    with pytest.raises(expected):
         log_run(run, uri, "example")
     assert _runs(uri, "example") == []  # the partial run was deleted
     monkeypatch.undo()
@@ -153,12 +156,12 @@ def test_a_store_failing_part_way_leaves_no_half_run(quick_run, tmp_path, monkey
 
 
 def test_tracker_down_warns_and_the_fit_stands(tmp_path):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://alice:s3cret@127.0.0.1:{_free_port()}"  # credentials never shown or stored
     t = time.monotonic()
     result = invoke("track", tmp_path, "--mlflow", dead)
     assert result.exit_code == 2  # not a run folder: bad input first
-    config = example_config(tmp_path, tracking={"mlflow": {"uri": dead}})
-    result = invoke("fit", config, "--quick", "--json")
+    config = example_config(tmp_path)
+    result = invoke("fit", config, "--quick", "--if-changed", "--json", "--mlflow", dead)
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["status"] == "unchecked"
@@ -167,10 +170,21 @@ def test_tracker_down_warns_and_the_fit_stands(tmp_path):
     assert "warning: not tracked: MLflow at" in said and "mmm track" in said
     (made,) = run_dirs(tmp_path / "runs" / "example")
     assert (made / "report.html").is_file() and (made / "manifest.json").is_file()
+    for text in (result.stdout, result.stderr, *(p.read_text() for p in made.glob("*.*ml"))):
+        assert "s3cret" not in text
+    assert "s3cret" not in (made / "manifest.json").read_text()
     result = invoke("track", made)  # the run's own destination, still down: exit 75
     assert result.exit_code == 75
     assert "cannot connect" in result.stderr
     assert time.monotonic() - t < 120  # retries are bounded
+    # the next cron run finds nothing new to fit, and logs the run the tracker missed
+    store = tmp_path / "mlruns"
+    again = invoke("fit", config, "--quick", "--if-changed", "--json", "--mlflow", store)
+    assert again.exit_code == 0, again.stderr
+    out = json.loads(again.stdout)
+    assert out["skipped"] is True and out["tracking"]["mlflow"]["already_logged"] is False
+    (logged,) = _runs(store.as_uri(), "example")
+    assert logged.data.tags["mmm.run_folder"] == str(made)
 
 
 def test_cron_fit_if_changed_logs_to_a_server_once(server, tmp_path):
