@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py scaling
 	$(BIN)/python bench/run.py optimize
 	$(BIN)/python bench/run.py validate
+	$(BIN)/python bench/run.py batch
 
 # CASE=name for one case of mmmsim/corpus.py (default: all 14, about 7 minutes on 2 cores).
 corpus: $(STAMP)

@@ -137,10 +137,13 @@ def fit(
     from ..workflows.fit import fit as run_fit
 
     console = _console(quiet)
-    if len(configs) > 1 or configs[0].is_dir() or jobs is not None or scheduler is not None:
+    batch = len(configs) > 1 or configs[0].is_dir() or jobs is not None
+    if batch or scheduler is not None or os.environ.get("MMM_SCHEDULER"):
         _fit_batch(
             configs,
             _batch_args(out, quick, draws, tune, chains, seed, engine, if_changed, mlflow, debug),
+            out=out,
+            quiet=quiet,
             refresh_from=refresh_from,
             cores=cores,
             chains=chains,
@@ -210,6 +213,8 @@ def _fit_batch(
     configs: list[Path],
     args: list[str],
     *,
+    out: Path | None,
+    quiet: bool,
     refresh_from: Path | None,
     cores: int | None,
     chains: int | None,
@@ -229,22 +234,27 @@ def _fit_batch(
             )
         if cores is not None:
             raise UsageError("--cores: a batch shares the cores itself; use --jobs")
+        if jobs is not None and jobs < 1:
+            raise UsageError(f"--jobs: must be at least 1, got {jobs}")
         found = expand(configs)
         where = scheduler or os.environ.get(ENV_SCHEDULER) or None
-        console.print(f"Fitting {len(found)} configs on {where or 'this machine'}")
+        console.print(f"Fitting {render.plural(len(found), 'config')} on {where or 'this machine'}")
         return fit_many(
             found,
             fit_args=args,
+            out=out,
             chains=chains,
             jobs=jobs,
             scheduler=where,
-            on_done=lambda item: render.batch_line(console, item),
+            on_done=lambda item: render.batch_line(errors if quiet else console, item, quiet),
         )
 
     outcome = _guard(go, debug, as_json, "fit")
     if as_json:
         _emit(outcome.to_json())
     render.batch(console, outcome)
+    if quiet:  # --quiet: only errors, one line each (on stderr, as always)
+        render.batch_errors(errors, outcome)
     raise typer.Exit(outcome.exit_code)
 
 

@@ -321,8 +321,18 @@ def prior(console: Console, result: dict[str, Any]) -> None:
     console.print(f"Prior folder: {result['run_dir']}")
 
 
-def batch_line(console: Console, item: Any) -> None:
-    """One config of a batch, as it finishes."""
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+AFTER_FIT = ("not tracked:", "report.html not written")  # a fit's own troubles after its run
+
+
+def batch_line(console: Console, item: Any, quiet: bool = False) -> None:
+    """One config of a batch, as it finishes (``quiet``: only when it went wrong)."""
+    late = [w for w in item.result.get("warnings") or [] if w.startswith(AFTER_FIT)]
+    if quiet and item.exit_code == 0 and not late:
+        return
     colour = {0: "green", 3: "red", 75: "yellow"}.get(item.exit_code, "red")
     tail = f"  {item.error}" if item.error else (f"  {item.run_dir}" if item.run_dir else "")
     skipped = " (unchanged, not refitted)" if item.skipped else ""
@@ -331,6 +341,8 @@ def batch_line(console: Console, item: Any) -> None:
         f"{item.seconds:.1f} s{skipped}{escape(tail)}",
         highlight=False,
     )
+    for line in late:
+        console.print(f"  [yellow]warning:[/] {escape(line)}", highlight=False)
 
 
 def batch(console: Console, outcome: Any) -> None:
@@ -354,14 +366,21 @@ def batch(console: Console, outcome: Any) -> None:
             "" if h["media_share"] is None else f"{h['media_share']:.1%}",
         )
     console.print(table)
+    batch_errors(console, outcome)
+    where = outcome.scheduler or (
+        f"this machine, {outcome.jobs} at a time x {plural(outcome.cores_per_fit or 1, 'core')}"
+        if outcome.jobs
+        else "this machine"
+    )
+    console.print(
+        f"{plural(len(outcome.items), 'config')} in {outcome.seconds:.1f} s on {where}; "
+        f"exit {outcome.exit_code} (the most severe: 130/143 > 1 > 2 > 3 > 75 > 4 > 0)"
+    )
+
+
+def batch_errors(console: Console, outcome: Any) -> None:
+    """One line per config that went wrong."""
     for item in outcome.items:
         if item.error:
             said = item.error if item.config in item.error else f"{item.config}: {item.error}"
             console.print(f"[red]error:[/] {escape(said)}", highlight=False)
-    where = outcome.scheduler or (
-        f"this machine, {outcome.jobs} at a time x {outcome.cores_per_fit} cores"
-    )
-    console.print(
-        f"{len(outcome.items)} configs in {outcome.seconds:.1f} s on {where}; "
-        f"exit {outcome.exit_code} (the most severe: 130/143 > 1 > 2 > 3 > 75 > 4 > 0)"
-    )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +48,7 @@ CONFIG_SUFFIXES = (".yaml", ".yml")
 ENV_SCHEDULER = "MMM_SCHEDULER"
 ENV_PARENT = "MMM_PARENT_PID"  # a fit process ends when the process that started it dies
 STOP_GRACE = 60.0  # seconds a fit gets to discard its run after the batch is interrupted
+ENV_CONNECT = "MMM_CONNECT_TIMEOUT"  # seconds to reach the scheduler and hear it speak Dask
 LOST = "worker lost"
 
 
@@ -107,7 +109,7 @@ class Item:
         return {
             "r2": fit.get("r2"),
             "mape": fit.get("mape"),
-            "on": "holdout" if metrics.get("holdout") else "in sample",
+            "on": ("holdout" if metrics.get("holdout") else "in sample") if metrics else None,
             "max_r_hat": diag.get("max_r_hat"),
             "media_share": share.get("mean"),
             "compile_cache": diag.get("compile_cache"),
@@ -178,23 +180,38 @@ def plan(n_configs: int, chains: int, jobs: int | None, cores: int) -> tuple[int
 # --- one task -------------------------------------------------------------------------------------
 
 
-def fit_process(config: str, args: list[str], cores: int | None = None) -> dict:
+def fit_process(
+    config: str,
+    args: list[str],
+    cores: int | None = None,
+    env: dict[str, str] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict:
     """Run ``mmm fit CONFIG --json ARGS`` in its own process and return what it said.
 
     The process ends with this one (``MMM_PARENT_PID``): a batch or a worker that dies takes its
     fits with it, and their temporary folders are cleared by the next fit of the same config.
+    ``should_stop`` (polled twice a second) sends the fit SIGTERM: it discards its run.
     """
     argv = [sys.executable, "-m", "mmmcli", "fit", config, "--json", "--quiet", *args]
     if cores is not None:
         argv += ["--cores", str(cores)]
-    env = {**os.environ, ENV_PARENT: str(os.getpid())}
+    child_env = {**os.environ, **(env or {}), ENV_PARENT: str(os.getpid())}
     started = time.monotonic()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env
     )
     _LIVE.add(proc)
     try:
-        out, err = proc.communicate()
+        stopped = False
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if not stopped and should_stop is not None and should_stop():
+                    proc.send_signal(signal.SIGTERM)
+                    stopped = True
     finally:
         _LIVE.discard(proc)
     code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
@@ -218,15 +235,20 @@ def fit_process(config: str, args: list[str], cores: int | None = None) -> dict:
 
 
 class _LiveSet:
-    """Fit processes running in this process, to pass a signal on to."""
+    """Fit processes running in this process, to pass a signal on to. Once stopping, a fit that
+    starts anyway (its thread was already past the check) gets SIGTERM as it registers."""
 
     def __init__(self) -> None:
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
+        self.stopping: int | None = None
 
     def add(self, proc: subprocess.Popen) -> None:
         with self._lock:
             self._procs.add(proc)
+            if self.stopping is not None:
+                with suppress(OSError):
+                    proc.send_signal(self.stopping)
 
     def discard(self, proc: subprocess.Popen) -> None:
         with self._lock:
@@ -234,6 +256,7 @@ class _LiveSet:
 
     def signal_all(self, signum: int) -> None:
         with self._lock:
+            self.stopping = signum
             for proc in self._procs:
                 if proc.poll() is None:
                     with suppress(OSError):  # it has just ended
@@ -256,10 +279,8 @@ _LIVE = _LiveSet()
 def _item(config: str, raw: dict, where: str | None, attempts: int = 1) -> Item:
     code = int(raw["exit_code"])
     result = raw.get("result") or {}
-    status = (
-        result.get("status") if result.get("status") in ("passed", "failed", "unchecked") else None
-    )
-    if status is None:
+    status = result.get("status")
+    if status not in ("passed", "failed", "unchecked"):
         status = {75: "locked", 130: "interrupted", 143: "interrupted"}.get(
             code, "error" if code else "passed"
         )
@@ -284,30 +305,49 @@ def fit_many(
     configs: list[Path],
     *,
     fit_args: list[str],
+    out: Path | None = None,
     chains: int | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
     on_done: Callable[[Item], None] | None = None,
 ) -> BatchOutcome:
-    """Fit every config (``fit_args``: the options each ``mmm fit`` gets); see the module."""
+    """Fit every config (``fit_args``: the options each ``mmm fit`` gets; ``out``: their
+    ``--out``, for the check that no two share a runs folder); see the module.
+
+    Interrupted (SIGINT/SIGTERM), the batch still returns: the fits that finished with their
+    results, the others ``interrupted``, and the signal's exit code.
+    """
     started = time.monotonic()
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if scheduler and jobs is not None:
+        raise UsageError("--jobs: on a Dask cluster the workers' threads set how many fits run")
     names = [str(c) for c in configs]
-    checked, refused = _screen(configs)
-    if scheduler:
-        items = _on_cluster(checked, fit_args, scheduler, on_done)
-        n_jobs, per_fit = None, None
-    else:
-        n_jobs, per_fit = plan(len(checked), chains or _chains(checked), jobs, os.cpu_count() or 1)
-        items = _locally(checked, fit_args, n_jobs, per_fit, on_done)
-    by_name = {i.config: i for i in [*refused, *items]}
-    ordered = [by_name[n] for n in names if n in by_name]
+    checked, refused = _screen(configs, out)
     for item in refused:
         if on_done:
             on_done(item)
+    items: list[Item] = []
+    code = None
+    n_jobs = per_fit = None
+    try:
+        if scheduler:
+            _on_cluster(checked, fit_args, scheduler, on_done, items)
+        else:
+            n_jobs, per_fit = plan(
+                len(checked), chains or _chains(checked), jobs, os.cpu_count() or 1
+            )
+            _locally(checked, fit_args, n_jobs, per_fit, on_done, items)
+    except Interrupted as exc:
+        interrupts.clear()
+        code = exc.exit_code
+    by_name = {i.config: i for i in [*refused, *items]}
+    for name in names:
+        if name not in by_name:  # interrupted before it finished: it wrote no run
+            by_name[name] = Item(name, code or 1, "interrupted", error="interrupted: no run")
+    ordered = [by_name[n] for n in names]
     return BatchOutcome(
         ordered,
-        worst(i.exit_code for i in ordered),
+        code if code is not None else worst(i.exit_code for i in ordered),
         time.monotonic() - started,
         n_jobs,
         per_fit,
@@ -325,7 +365,7 @@ def _chains(configs: list[Path]) -> int:
     return max(chains, default=4)
 
 
-def _screen(configs: list[Path]) -> tuple[list[Path], list[Item]]:
+def _screen(configs: list[Path], out: Path | None) -> tuple[list[Path], list[Item]]:
     """Configs that would write into the same runs folder as an earlier one are refused (exit
     2: they would take turns with one lock); the rest go ahead, each validated by its own fit."""
     from ..runs.folder import runs_folder
@@ -335,7 +375,7 @@ def _screen(configs: list[Path]) -> tuple[list[Path], list[Item]]:
     refused: list[Item] = []
     for path in configs:
         try:
-            folder = runs_folder(load_config(path), None)
+            folder = runs_folder(load_config(path), out)
         except MMMError:
             ok.append(path)  # its own fit says what is wrong, exit 2
             continue
@@ -361,8 +401,9 @@ def _locally(
     jobs: int,
     cores: int,
     on_done: Callable[[Item], None] | None,
-) -> list[Item]:
-    items: list[Item] = []
+    items: list[Item],
+) -> None:
+    _LIVE.stopping = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mmm-fit")
     futures: dict[Future, str] = {}
     try:
@@ -383,22 +424,26 @@ def _locally(
             fut.cancel()
         _LIVE.signal_all(exc.signum)
         _LIVE.wait_all(STOP_GRACE)
+        for fut, name in futures.items():  # what finished meanwhile (a commit beat the signal)
+            if fut.done() and not fut.cancelled() and name not in {i.config for i in items}:
+                items.append(_item(name, fut.result(), "local"))
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return items
 
 
 # --- Dask -----------------------------------------------------------------------------------------
 
 
-def cluster_task(config: str, args: list[str], attempts_key: str) -> dict:
+def cluster_task(config: str, args: list[str], key: str, env: dict[str, str]) -> dict:
     """What a Dask worker runs for one config: check it can read the config, count the attempt
-    (a second attempt means the first worker was lost; a third is refused), fit it."""
-    from distributed import Variable, get_client, get_worker
+    (a second attempt means the first worker was lost; a third is refused), fit it, and stop
+    the fit if the batch is interrupted (the ``<key>-stop`` event)."""
+    from distributed import Event, Variable, get_client, get_worker
 
     worker = get_worker()
-    counter = Variable(attempts_key, client=get_client())  # 0 from the batch, +1 per attempt
+    client = get_client()
+    counter = Variable(f"{key}-attempts", client=client)  # 0 from the batch, +1 per attempt
     attempt = int(counter.get(timeout=30)) + 1
     counter.set(attempt)
     where = worker.address
@@ -413,9 +458,65 @@ def cluster_task(config: str, args: list[str], attempts_key: str) -> dict:
             "attempts": attempt,
             "where": where,
         }
+    stop = Event(f"{key}-stop", client=client)
     threads = max(1, getattr(worker.state, "nthreads", 1) or 1)
-    raw = fit_process(config, args, cores=max(1, (os.cpu_count() or 1) // threads))
+    raw = fit_process(
+        config,
+        args,
+        cores=max(1, (os.cpu_count() or 1) // threads),
+        env=env,
+        should_stop=stop.is_set,
+    )
     return {**raw, "attempts": attempt, "where": where}
+
+
+def forwarded_env() -> dict[str, str]:
+    """What a worker's fit needs from this environment: MLflow's settings (the tracking URI
+    made absolute: the worker's working directory is not this one)."""
+    out = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    if out.get("MLFLOW_TRACKING_URI"):
+        from ..spec.config import resolve_tracking_uri
+
+        out["MLFLOW_TRACKING_URI"] = resolve_tracking_uri(out["MLFLOW_TRACKING_URI"], Path.cwd())
+    return out
+
+
+def _connect(scheduler: str) -> Any:
+    """A client of the scheduler, within a deadline: a wrong port can accept the connection and
+    never speak Dask."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--scheduler: fitting on a Dask cluster needs the dask extra: "
+            "pip install 'mmmcli[dask]'"
+        ) from None
+    found: dict[str, Any] = {}
+    try:
+        deadline = float(os.environ.get(ENV_CONNECT, "30"))
+    except ValueError:
+        got = os.environ[ENV_CONNECT]
+        raise UsageError(f"${ENV_CONNECT}: a number of seconds, got {got!r}") from None
+
+    def connect() -> None:
+        try:
+            found["client"] = Client(scheduler, timeout=deadline, set_as_default=False)
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the caller's thread
+            found["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(deadline + 5)
+    if thread.is_alive():
+        raise SchedulerError(
+            f"--scheduler: {scheduler} did not answer as a Dask scheduler within {deadline:g} s"
+        )
+    exc = found.get("error")
+    if isinstance(exc, ValueError | TypeError):
+        raise UsageError(f"--scheduler: {scheduler!r} is not a scheduler address ({exc})")
+    if exc is not None:
+        raise SchedulerError(f"--scheduler: cannot connect to {scheduler} ({exc})")
+    return found["client"]
 
 
 def _on_cluster(
@@ -423,48 +524,66 @@ def _on_cluster(
     fit_args: list[str],
     scheduler: str,
     on_done: Callable[[Item], None] | None,
-) -> list[Item]:
-    try:
-        from distributed import Client, Variable, as_completed
-    except ImportError:
-        raise UsageError(
-            "--scheduler: fitting on a Dask cluster needs the dask extra: "
-            "pip install 'mmmcli[dask]'"
-        ) from None
-    try:
-        client = Client(scheduler, timeout="20s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise SchedulerError(f"--scheduler: cannot connect to {scheduler} ({exc})") from None
+    items: list[Item],
+) -> None:
+    from distributed import Event, KilledWorker, Variable, as_completed
+
+    client = _connect(scheduler)
     batch = f"mmm-{socket.gethostname()}-{os.getpid()}-{time.time_ns()}"
-    items: list[Item] = []
+    env = forwarded_env()
     futures = {}
+    variables = []
     try:
         for i, path in enumerate(configs):
             config = str(Path(path).resolve())
-            Variable(f"{batch}-{i}", client=client).set(0)
+            key = f"{batch}-{i}"
+            counter = Variable(f"{key}-attempts", client=client)
+            counter.set(0)
+            variables.append(counter)
             fut = client.submit(
-                cluster_task, config, fit_args, f"{batch}-{i}", key=f"{batch}-fit-{i}", pure=False
+                cluster_task, config, fit_args, key, env, key=f"{key}-fit", pure=False
             )
             futures[fut] = str(path)
         for fut in as_completed(list(futures), loop=client.loop):
-            name = futures[fut]
-            try:
-                raw = fut.result()
-            except Exception as exc:  # noqa: BLE001 - KilledWorker and the like: the worker died
-                raw = {
-                    "exit_code": 1,
-                    "error": f"{LOST} twice: {type(exc).__name__}: {exc}",
-                    "attempts": 2,
-                }
-            item = _item(name, raw, raw.get("where"), int(raw.get("attempts", 1)))
-            if (raw.get("error") or "").startswith(LOST):
-                item.status = "lost"
-            items.append(item)
+            interrupts.check()
+            items.append(_cluster_item(futures[fut], fut, KilledWorker))
             if on_done:
-                on_done(item)
+                on_done(items[-1])
     except Interrupted:
-        client.cancel(list(futures), force=True)
+        # running fits are told to stop (they discard their runs); queued ones never start
+        _set_all(client, Event, [f"{batch}-{i}-stop" for i in range(len(configs))])
+        pending = [f for f in futures if not f.done()]
+        with suppress(Exception):
+            client.cancel([f for f in pending if f.status == "pending"])
+            from distributed import wait as dask_wait
+
+            dask_wait(pending, timeout=STOP_GRACE)
+        for fut, name in futures.items():
+            if fut.done() and fut.status == "finished" and name not in {i.config for i in items}:
+                items.append(_cluster_item(name, fut, KilledWorker))
         raise
     finally:
-        client.close()
-    return items
+        for variable in variables:
+            with suppress(Exception):
+                variable.delete()
+        with suppress(Exception):
+            client.close()
+
+
+def _set_all(client: Any, event: Any, names: list[str]) -> None:
+    for name in names:
+        with suppress(Exception):
+            event(name, client=client).set()
+
+
+def _cluster_item(name: str, fut: Any, killed: type) -> Item:
+    try:
+        raw = fut.result()
+    except killed as exc:  # the scheduler gave up on the task after losing its workers
+        raw = {"exit_code": 1, "error": f"{LOST} twice: {exc}", "attempts": 2}
+    except Exception as exc:  # noqa: BLE001 - the task itself failed (mmm missing on a worker?)
+        raw = {"exit_code": 1, "error": f"the task failed: {type(exc).__name__}: {exc}"}
+    item = _item(name, raw, raw.get("where"), int(raw.get("attempts", 1)))
+    if (raw.get("error") or "").startswith(LOST):
+        item.status = "lost"
+    return item

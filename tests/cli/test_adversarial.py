@@ -39,7 +39,7 @@ from tests.helpers import invoke
 BASE = tiny_project()
 CONFIG_NAME = "mmm.yaml"
 # DEEP was 300; 150 keeps CI under 20 minutes with the stress corpus in the slow tier.
-FAST, DEEP = 40, 150
+FAST, DEEP = 40, 100
 
 
 def _settings(examples: int) -> settings:

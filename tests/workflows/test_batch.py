@@ -78,6 +78,54 @@ def test_local_batch_fits_each_config_on_its_own(tmp_path):
     assert len(run_dirs(tmp_path / "runs" / "held")) == 1
     assert len(run_dirs(tmp_path / "runs" / "one")) == 1
     _no_temporaries(tmp_path / "runs")
+    # --quiet (cron): nothing but what went wrong
+    quiet = invoke(
+        "fit", configs / "bad.yaml", configs / "one.yaml", "--quick", "--if-changed", "-q"
+    )
+    assert quiet.exit_code == 2
+    said = " ".join(quiet.stderr.split())
+    assert "missing.csv" in said and "one.yaml" not in said
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_sigterm_stops_the_batch_and_its_fits(where, tmp_path, request):
+    configs = _configs(tmp_path, ["first", "second"])
+    (configs / "bad.yaml").unlink()
+    extra = ["--jobs", "1"]
+    if where == "dask":
+        extra = ["--scheduler", request.getfixturevalue("cluster").scheduler_address]
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "mmmcli", "fit", str(configs), "--quick", "--draws", "4000",
+            "--json", "--quiet", *extra,
+        ],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        fit = _fit_pid(tmp_path / "runs" / "first" / ".lock")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    result = json.loads(out)  # still the batch's object, with what each config did
+    assert result["exit_code"] == 143
+    assert {c["status"] for c in result["configs"]} <= {"interrupted"}
+    deadline = time.monotonic() + 30
+    while _alive(fit) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(fit)  # the fit stopped too, and left no run
+    assert run_dirs(tmp_path / "runs" / "first") == []
+    assert run_dirs(tmp_path / "runs" / "second") == []
+    _no_temporaries(tmp_path / "runs")
 
 
 @pytest.fixture(scope="module")

@@ -52,10 +52,15 @@ def test_two_configs_writing_one_runs_folder_are_refused(tmp_path):
     (tmp_path / "b").mkdir()
     first = example_config(tmp_path / "a")
     second = example_config(tmp_path / "b", output={"dir": str(tmp_path / "a" / "runs")})
-    ok, refused = _screen([first, second])
+    ok, refused = _screen([first, second], None)
     assert ok == [first]
     (item,) = refused
     assert item.exit_code == 2 and "give each config its own name or output.dir" in item.error
+    # apart in their configs, together under one --out: refused as well
+    third = example_config(tmp_path / "b", name="example", output={"dir": str(tmp_path / "c")})
+    assert _screen([first, third], None) == ([first, third], [])
+    ok, refused = _screen([first, third], tmp_path / "shared")
+    assert ok == [first] and refused[0].exit_code == 2
 
 
 def test_batch_refusals_before_any_fit(tmp_path):
@@ -67,4 +72,31 @@ def test_batch_refusals_before_any_fit(tmp_path):
     assert result.exit_code == 2 and "--cores" in result.stderr
     result = invoke("fit", config, tmp_path / "nope.yaml")
     assert result.exit_code == 2 and "nope.yaml: no such config file or folder" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_scheduler_addresses_refused_quickly(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+    import threading
+    import time
+
+    config = example_config(tmp_path)
+    result = invoke("fit", config, config, "--scheduler", "not an address")
+    assert result.exit_code == 2 and "--scheduler" in result.stderr
+    result = invoke("fit", tmp_path, "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and "--jobs" in result.stderr
+    # a port that accepts connections and never speaks Dask: exit 75 within the deadline
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    monkeypatch.setenv("MMM_CONNECT_TIMEOUT", "2")
+    t = time.monotonic()
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    result = invoke("fit", config, "--scheduler", address, "--json")
+    assert result.exit_code == 75, result.stdout
+    assert time.monotonic() - t < 20
+    listener.close()
     assert not (tmp_path / "runs").exists()
