@@ -43,6 +43,7 @@ class Engine(StrEnum):
 
 
 ConfigArg = Annotated[Path, typer.Argument(metavar="CONFIG", help="The model's YAML config.")]
+RunArg = Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")]
 OutOpt = Annotated[
     Path | None, typer.Option(help="Runs folder (default: the config's output.dir).")
 ]
@@ -303,7 +304,7 @@ def prior(
 
 @app.command()
 def compare(
-    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    run: RunArg,
     baseline: Annotated[Path, typer.Argument(help="Baseline run folder, or .../latest.")],
     rtol: Annotated[float, typer.Option(help="Relative change that counts as drift.")] = 0.1,
     as_json: JsonOpt = False,
@@ -379,7 +380,7 @@ class Pattern(StrEnum):
 
 @app.command()
 def report(
-    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    run: RunArg,
     out: Annotated[
         Path | None,
         typer.Option(help="Write the page here (a file, or a folder for report.html in it)."),
@@ -412,7 +413,7 @@ def report(
 
 @app.command()
 def track(
-    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    run: RunArg,
     mlflow: Annotated[
         str | None,
         typer.Option(metavar="URI", help="Tracking URI (default: the run's tracking.mlflow.uri)."),
@@ -442,7 +443,7 @@ def track(
 
 @app.command()
 def optimize(
-    run: Annotated[Path, typer.Argument(help="Run folder, runs/<name> or .../latest.")],
+    run: RunArg,
     budget: Annotated[
         float | None,
         typer.Option(help="Total spend over the periods (default: what the last N periods spent)."),

@@ -551,7 +551,9 @@ def _on_cluster(
                 on_done(items[-1])
     except Interrupted:
         # running fits are told to stop (they discard their runs); queued ones never start
-        _set_all(client, Event, [f"{batch}-{i}-stop" for i in range(len(configs))])
+        for i in range(len(configs)):
+            with suppress(Exception):  # the scheduler may be going away too
+                Event(f"{batch}-{i}-stop", client=client).set()
         pending = [f for f in futures if not f.done()]
         with suppress(Exception):
             client.cancel([f for f in pending if f.status == "pending"])
@@ -568,12 +570,6 @@ def _on_cluster(
                 variable.delete()
         with suppress(Exception):
             client.close()
-
-
-def _set_all(client: Any, event: Any, names: list[str]) -> None:
-    for name in names:
-        with suppress(Exception):
-            event(name, client=client).set()
 
 
 def _cluster_item(name: str, fut: Any, killed: type) -> Item:

@@ -102,13 +102,7 @@ def test_sigterm_stops_the_batch_and_its_fits(where, tmp_path, request):
     extra = ["--jobs", "1"]
     if where == "dask":
         extra = ["--scheduler", request.getfixturevalue("cluster").scheduler_address]
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "mmmcli", "fit", str(configs), "--quick", "--draws", "4000",
-            "--json", "--quiet", *extra,
-        ],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_batch(configs, *extra)
     try:
         fit = _fit_pid(tmp_path / "runs" / "first" / ".lock")
         proc.send_signal(signal.SIGTERM)
@@ -169,6 +163,18 @@ def test_dask_batch_runs_on_the_workers(cluster, tmp_path):
         assert "cannot be read on worker" in " ".join(result.stderr.split())
 
 
+def _start_batch(configs: Path, *extra: str) -> subprocess.Popen:
+    """``mmm fit CONFIGS --quick --json`` in its own process, each fit long enough (4,000
+    draws) for the test to act while it samples."""
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "mmmcli", "fit", str(configs), "--quick", "--draws", "4000",
+            "--json", "--quiet", *extra,
+        ],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 def _fit_pid(lock: Path, timeout: float = 120) -> int:
     """The pid a running fit wrote into its config's lock file."""
     deadline = time.monotonic() + timeout
@@ -188,13 +194,7 @@ def _parent(pid: int) -> int:
 def test_worker_killed_mid_fit_is_retried_once(cluster, tmp_path):
     configs = _configs(tmp_path, ["long"])
     (configs / "bad.yaml").unlink()
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "mmmcli", "fit", str(configs), "--quick", "--draws", "4000",
-            "--json", "--quiet", "--scheduler", cluster.scheduler_address,
-        ],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_batch(configs, "--scheduler", cluster.scheduler_address)
     try:
         fit = _fit_pid(tmp_path / "runs" / "long" / ".lock")
         worker = _parent(fit)
@@ -213,13 +213,7 @@ def test_worker_lost_twice_is_reported_failed(cluster, tmp_path):
     configs = _configs(tmp_path, ["doomed"])
     (configs / "bad.yaml").unlink()
     lock = tmp_path / "runs" / "doomed" / ".lock"
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "mmmcli", "fit", str(configs), "--quick", "--draws", "4000",
-            "--json", "--quiet", "--scheduler", cluster.scheduler_address,
-        ],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_batch(configs, "--scheduler", cluster.scheduler_address)
     try:
         first = _fit_pid(lock)
         os.kill(_parent(first), signal.SIGKILL)
