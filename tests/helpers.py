@@ -110,3 +110,23 @@ def run_mmm(*args: str, cwd: Path | None = None, timeout: int = 900) -> subproce
         text=True,
         timeout=timeout,
     )
+
+
+# ---------------------------------------------------------------- stopping before the sampler
+
+
+class ReachedSampler(BaseException):
+    """Raised in place of sampling: the fit passed every check before it."""
+
+
+def stop_at_sampler(patch) -> None:
+    """Make ``fit`` and ``validate`` raise ReachedSampler where they would start sampling, after
+    the start check the real sampler makes first (the model evaluated at its initial point)."""
+    import mmmcli.workflows.prepare as prepare_module
+    from mmmcli.model.build import check_initial_point
+
+    def reach(model, *args, **kwargs):
+        check_initial_point(model)
+        raise ReachedSampler
+
+    patch.setattr(prepare_module, "run_sampler", reach)

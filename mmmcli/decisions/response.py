@@ -99,6 +99,20 @@ class ResponseModel:
             coef_path=None if self.coef_path is None else self.coef_path[:, :, idx],
         )
 
+    def thin(self, most: int) -> ResponseModel:
+        """At most ``most`` draws, evenly spaced over all of them (every chain is represented:
+        draws are stacked chain by chain); the model itself when it has no more than that."""
+        if self.draws <= most:
+            return self
+        keep = np.unique(np.linspace(0, self.draws - 1, most).round().astype(int))
+        return replace(
+            self,
+            weights=self.weights[keep],
+            params={k: v[keep] for k, v in self.params.items()},
+            coef=self.coef[keep],
+            coef_path=None if self.coef_path is None else self.coef_path[keep],
+        )
+
     def draw_chunks(
         self, elements: int = CHUNK_ELEMENTS, periods: int | None = None
     ) -> Iterator[ResponseModel]:

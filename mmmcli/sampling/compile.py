@@ -15,6 +15,7 @@ back to ``nutpie.compile_pymc_model`` (correct, just slower).
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import warnings
@@ -34,6 +35,36 @@ class Compiled:
     model: object  # nutpie CompiledModel
     cached: bool  # both callbacks were loaded from the disk cache
     keys: tuple[str | None, ...] = ()  # the callbacks' cache keys (same structure, same keys)
+    logp_callback: object | None = None  # the numba C callback nutpie calls (our path only)
+
+    def evaluate(self, x: np.ndarray) -> tuple[int, float, np.ndarray] | None:
+        """(status, log-density, gradient) at the flat unconstrained point ``x``, by the very C
+        callback the sampler calls (no extra compile); status 0 is success, 3 and 4 a gradient
+        or log-density that is not finite, anything else an error in the graph. None on
+        nutpie's own compile path, which has no such callback to call."""
+        if self.logp_callback is None:
+            return None
+        x = np.ascontiguousarray(x, dtype="float64")
+        grad, logp = np.zeros_like(x), np.full(1, np.nan)
+        double = ctypes.POINTER(ctypes.c_double)
+        status = self.logp_callback.ctypes(  # type: ignore[attr-defined]
+            len(x),
+            x.ctypes.data_as(double),
+            grad.ctypes.data_as(double),
+            logp.ctypes.data_as(double),
+            ctypes.c_void_p(self.model.user_data.ctypes.data),  # type: ignore[attr-defined]
+        )
+        return int(status), float(logp[0]), grad
+
+    def flat(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """A point given by value variable (PyMC's ``model.initial_point()``) as the sampler's
+        flat unconstrained vector."""
+        names, slices, _ = self.model.shape_info  # type: ignore[attr-defined]
+        x = np.zeros(self.model.n_dim)  # type: ignore[attr-defined]
+        for name, where in zip(names, slices, strict=True):
+            if where.stop <= len(x):  # free variables first; then the stored deterministics
+                x[where] = np.asarray(point[name], dtype="float64").ravel()
+        return x
 
     @property
     def cacheable(self) -> bool:
@@ -111,7 +142,7 @@ def _compile(model: pm.Model, var_names: list[str], internals) -> Compiled:
     )
     hits = [hit for _, hit, _ in callbacks.values()]
     keys = tuple(key for _, _, key in callbacks.values())
-    return Compiled(compiled, all(hits), keys)
+    return Compiled(compiled, all(hits), keys, callbacks["logp"][0])
 
 
 def _mode():

@@ -1,8 +1,9 @@
 """Sampling: run NUTS with the configured engine and seed, with rich progress on stderr.
 
-Returns the posterior as an xarray ``DataTree`` (free parameters only; per-period components
-are computed afterwards) and the phase timings. Numba's fastmath is switched off so the same
-seed gives bit-identical draws whatever the state of the compile cache.
+The model is first evaluated at its initial point (ModelError, naming the variables, when its
+log-density is not finite). Returns the posterior as an xarray ``DataTree`` (free parameters
+only; per-period components are computed afterwards) and the phase timings. Numba's fastmath is
+switched off so the same seed gives bit-identical draws whatever the state of the compile cache.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import interrupts
+from ..errors import ModelError
+from ..model.build import check_initial_point
 from ..spec.config import Sampler
 
 pytensor.config.numba__fastmath = False
@@ -84,6 +87,7 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
     ):
         compiled = compile_for_nutpie(model, free_names(model))
     interrupts.check()
+    _check_start(model, compiled)
     t1 = time.perf_counter()
     total = settings.chains * (settings.tune + settings.draws)
     state = {"evals": 0}
@@ -119,7 +123,22 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
     )
 
 
+def _check_start(model: pm.Model, compiled) -> None:
+    """ModelError unless the log-density and its gradient are finite at the model's initial
+    point, evaluated by the compiled callback itself; the terms at fault are named by PyMC's
+    per-variable evaluation, run only when something is wrong."""
+    evaluated = compiled.evaluate(compiled.flat(model.initial_point()))
+    if evaluated is None or evaluated[0] != 0:
+        check_initial_point(model)  # names the variables whose log-density is not finite
+    if evaluated is not None and evaluated[0] != 0:
+        raise ModelError(
+            "the model cannot be evaluated at its initial point: its log-density or gradient "
+            "is not finite (check priors against the data's scale)"
+        )
+
+
 def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progress: bool):
+    check_initial_point(model)
     total = settings.chains * (settings.tune + settings.draws)
     t0 = time.perf_counter()
     state = {"first": None, "done": 0, "div": 0}

@@ -31,7 +31,6 @@ from ..report import REPORT, write_report
 from ..runs.fingerprint import input_hashes, unchanged_run
 from ..runs.folder import RunFolder, RunLock, runs_folder
 from ..runs.writers import manifest, write_fit_files, write_json
-from ..sampling.engines import run_sampler
 from ..spec.config import (
     Config,
     MlflowTracking,
@@ -48,6 +47,7 @@ from .prepare import (
     effective_sampler,
     prepare,
     ready_model,
+    sample,
     screen_model,
 )
 
@@ -147,7 +147,7 @@ def fit(
     check_refresh_data(cfg, priors, inputs["data"]["sha256"])
     inputs["refresh"] = priors.refresh
 
-    model = ready_model(cfg, data, priors, calib, parent)
+    model = ready_model(cfg, data, priors, calib, parent, evaluate=False)
     findings = screen_model(data, model)
     screening = [f.message for f in findings]
     origin = priors.refresh or {}
@@ -162,7 +162,7 @@ def fit(
     console.print(_plan_line(cfg, data, settings))
 
     with RunLock(parent, cfg.name):
-        sampled = run_sampler(model, settings, console, progress)
+        sampled = sample(cfg, model, settings, console, progress)
         interrupts.check()
         timings["compile"] = sampled.compile_seconds
         timings["sample"] = sampled.sample_seconds

@@ -36,9 +36,8 @@ from ..priors.resolve import PriorSet
 from ..runs.folder import check_writable, runs_folder, side_folder
 from ..runs.plots import validation_plot
 from ..runs.writers import write_csv, write_json
-from ..sampling.engines import run_sampler
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare, ready_model
+from .prepare import effective_sampler, prepare, ready_model, sample
 
 
 @dataclass
@@ -129,8 +128,8 @@ def _fit_fold(
     data, priors, calib = inputs
     for line in calib.warnings:
         console.print(f"[yellow]warning:[/] fold {fold.number}: {line}", highlight=False)
-    model = ready_model(cfg, data, priors, calib, parent)
-    sampled = run_sampler(model, settings, console, progress)
+    model = ready_model(cfg, data, priors, calib, parent, evaluate=False)
+    sampled = sample(cfg, model, settings, console, progress)
     summary = posterior_summary(sampled.idata, cfg.hdi_prob)
     diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
     results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)

@@ -31,10 +31,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import mmmcli.workflows.fit as fit_module
 from mmmcli.spec.families import FAMILIES
 from tests.datasets import tiny_project
-from tests.helpers import invoke
+from tests.helpers import ReachedSampler, invoke, stop_at_sampler
 
 BASE = tiny_project()
 CONFIG_NAME = "mmm.yaml"
@@ -55,14 +54,6 @@ def _settings(examples: int) -> settings:
 # ---------------------------------------------------------------- the contract
 
 
-class ReachedSampler(BaseException):
-    """Raised in place of sampling: the fit passed every check before it."""
-
-
-def _reach(*args: Any, **kwargs: Any) -> None:
-    raise ReachedSampler
-
-
 def assert_contract(files: dict[str, bytes]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -81,7 +72,7 @@ def assert_contract(files: dict[str, bytes]) -> None:
             assert len(lines) == 1 and lines[0].startswith("error: "), shown
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(fit_module, "run_sampler", _reach)
+            stop_at_sampler(patch)
             try:
                 fit = invoke("fit", config, "--json", "--quiet")
                 reached = False

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from mmmcli.decisions import curves as curves_module
 from mmmcli.decisions.curves import marginal_returns, response_curves
 from mmmcli.decisions.response import ResponseModel, fitted_window, harrell_davis, horizon
 from tests.decisions.truth import DATA, TRUTH, true_fitted_response, true_model, true_response
@@ -132,6 +133,27 @@ def test_curves_and_marginal_returns_tables():
     marginal = marginal_returns(model, 0.94)
     assert list(marginal.columns) == ["channel", "mcpa_mean", "mcpa_hdi_low", "mcpa_hdi_high"]
     assert (marginal["mcpa_hdi_low"] <= marginal["mcpa_hdi_high"]).all()
+
+
+def test_curves_from_a_thinned_posterior_match_every_draw(monkeypatch):
+    """4,000 draws: the curves come from 1,000 of them, spread over all the draws (the last
+    draws too, i.e. every chain); their means stay within 2% of the HDI's width of the curves of
+    every draw, their HDIs within 10% (Monte Carlo error of 1,000 draws); a posterior of 1,000
+    draws or fewer is used whole."""
+    model = _many_draws(4000, seed=3)
+    thinned = model.thin(1000)
+    assert thinned.draws == 1000 and model.thin(4000) is model
+    assert thinned.coef[0].tolist() == model.coef[0].tolist()
+    assert thinned.coef[-1].tolist() == model.coef[-1].tolist()
+    fast = response_curves(model, 0.94)
+    monkeypatch.setattr(curves_module, "CURVE_DRAWS", 10_000)
+    full = response_curves(model, 0.94)
+    for channel, every in full.groupby("channel"):
+        some = fast[fast["channel"] == channel]
+        width = (every["response_hdi_high"] - every["response_hdi_low"]).max()
+        gap = {c: np.abs(some[c].to_numpy() - every[c].to_numpy()).max() for c in every.columns[3:]}
+        assert gap["response_mean"] < 0.02 * width  # Monte Carlo error: about 1% here
+        assert gap["response_hdi_low"] < 0.1 * width and gap["response_hdi_high"] < 0.1 * width
 
 
 def test_marginal_cpa_is_above_average_cpa_on_a_concave_curve():

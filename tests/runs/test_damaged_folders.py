@@ -15,18 +15,9 @@ from pathlib import Path
 import pytest
 
 import mmmcli.runs.folder as folder_module
-import mmmcli.workflows.fit as fit_module
 from mmmcli.runs.folder import RunFolder, RunLock
 from tests.analysis.test_compare import make_run
-from tests.helpers import example_config, invoke, run_dirs
-
-
-class ReachedSampler(BaseException):
-    pass
-
-
-def _reach(*args, **kwargs):
-    raise ReachedSampler
+from tests.helpers import ReachedSampler, example_config, invoke, run_dirs, stop_at_sampler
 
 
 def _parent(tmp_path: Path) -> Path:
@@ -53,7 +44,7 @@ def test_a_latest_that_is_not_the_tools_is_refused_before_sampling(tmp_path, mon
     latest = _foreign_latest(_parent(tmp_path), kind, tmp_path)
     check = invoke("check", config)
     assert check.exit_code == 2 and f"{latest}: is a" in check.stderr, check.stderr
-    monkeypatch.setattr(fit_module, "run_sampler", _reach)
+    stop_at_sampler(monkeypatch)
     fit = invoke("fit", config, "--json")  # never reaches the sampler
     assert fit.exit_code == 2 and "latest" in json.loads(fit.stdout)["error"]
     assert os.path.lexists(latest)
@@ -68,7 +59,7 @@ def test_a_dangling_latest_of_the_tools_own_is_accepted(tmp_path, monkeypatch):
     parent = _parent(tmp_path)
     (parent / "latest").symlink_to("20200101T000000.000000Z")  # its run was deleted
     assert invoke("check", config).exit_code == 0
-    monkeypatch.setattr(fit_module, "run_sampler", _reach)
+    stop_at_sampler(monkeypatch)
     with pytest.raises(ReachedSampler):
         invoke("fit", config)
     compare = invoke("compare", parent, parent / "latest")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import warnings
 
 import numpy as np
@@ -26,28 +25,14 @@ def compiled(config):
         return compile_for_nutpie(model, [rv.name for rv in model.free_RVs])
 
 
-def callback_logp(model, x: np.ndarray) -> tuple[int, float, np.ndarray]:
-    """Call the C callback the sampler calls: (status, logp, gradient)."""
-    x = np.ascontiguousarray(x, dtype=float)
-    grad, logp = np.zeros_like(x), np.zeros(())
-    pointer = ctypes.POINTER(ctypes.c_double)
-    status = model.compiled_logp_func.ctypes(
-        model.n_dim,
-        x.ctypes.data_as(pointer),
-        grad.ctypes.data_as(pointer),
-        logp.ctypes.data_as(pointer),
-        ctypes.c_void_p(model.user_data.ctypes.data),
-    )
-    return status, float(logp), grad
-
-
 @pytest.mark.parametrize("config", ["example.yaml", "calibrated.yaml"])
 def test_callback_equals_pytensor_logp_and_gradient(config):
-    model = compiled(CONFIGS / config).model
+    result = compiled(CONFIGS / config)
+    model = result.model
     rng = np.random.default_rng(0)
     start = model.initial_point_func(1)
     for x in (start, start + 0.1 * rng.standard_normal(start.shape)):
-        status, logp, grad = callback_logp(model, x)
+        status, logp, grad = result.evaluate(x)
         ref_logp, ref_grad = model.logp_func(x)
         assert status == 0
         assert logp == pytest.approx(float(ref_logp), rel=1e-12)
@@ -76,7 +61,7 @@ def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_pat
     assert refit.keys == base.keys  # a cron refit with other rows: same machine code
     model = refit.model
     x = model.initial_point_func(2)
-    status, logp, grad = callback_logp(model, x)
+    status, logp, grad = refit.evaluate(x)
     ref_logp, ref_grad = model.logp_func(x)  # computed on the shorter data
     assert status == 0 and logp == pytest.approx(float(ref_logp), rel=1e-12)
 
@@ -89,10 +74,45 @@ def test_new_rows_and_prior_numbers_reuse_the_code_prior_families_do_not(tmp_pat
     other_numbers = compiled(path)
     assert other_numbers.keys == base.keys  # prior numbers are data, not code
     model = other_numbers.model
-    status, logp, _ = callback_logp(model, x)
+    status, logp, _ = other_numbers.evaluate(x)
     assert status == 0 and logp == pytest.approx(float(model.logp_func(x)[0]), rel=1e-12)
     assert logp != pytest.approx(float(base.model.logp_func(x)[0]), rel=1e-6)
 
     cfg["channels"]["radio"]["cpa"] = {"dist": "Gamma", "alpha": 2.0, "beta": 0.1}
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     assert compiled(path).keys != base.keys  # another family is another graph
+
+
+def test_flat_initial_point_is_evaluated_as_pymc_does():
+    """The start check evaluates PyMC's initial point through the compiled callback: the same
+    log-density as PyMC's own function (so no second compile is needed to check it)."""
+    cfg = load_config(CONFIGS / "calibrated.yaml")
+    data, priors, calib = prepare(cfg)
+    model = build_model(cfg, data, priors, calib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = compile_for_nutpie(model, [rv.name for rv in model.free_RVs])
+    point = model.initial_point()
+    status, logp, grad = result.evaluate(result.flat(point))
+    assert status == 0 and np.isfinite(grad).all()
+    terms = model.point_logps(point, round_vals=12, mode="FAST_COMPILE")  # check_initial_point's
+    assert logp == pytest.approx(sum(float(v) for v in terms.values()), rel=1e-9)
+
+
+@pytest.mark.sampling
+@pytest.mark.parametrize("engine", ["nutpie", "pymc"])
+def test_a_start_that_cannot_be_evaluated_is_refused_naming_the_variable(engine):
+    """A log-density that is not finite at the initial point: ModelError naming the term, before
+    any draw (nutpie checks with its compiled code, PyMC's engine with PyMC's evaluation)."""
+    import pymc as pm
+
+    from mmmcli.errors import ModelError
+    from mmmcli.sampling.engines import run_sampler
+    from mmmcli.spec.config import Sampler
+
+    with pm.Model() as model:
+        scale = pm.HalfNormal("scale", 1.0)
+        pm.HalfNormal("spend_seen", sigma=scale, observed=np.array([1.0, -2.0]))
+    settings = Sampler(engine=engine, chains=1, draws=10, tune=10)
+    with pytest.raises(ModelError, match="spend_seen"):
+        run_sampler(model, settings, progress=False)
