@@ -40,12 +40,12 @@ def _sampler_only_in_marked_tests(request, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError(f"{request.node.nodeid} starts the sampler: mark it sampling or slow")
 
-    # both imported before patching: prepare binds engines.run_sampler by name at its import
+    # both imported before patching: prepare binds engines.prepare_sampler by name at import
     import mmmcli.sampling.engines
     import mmmcli.workflows.prepare
 
-    monkeypatch.setattr(mmmcli.sampling.engines, "run_sampler", refuse)
-    monkeypatch.setattr(mmmcli.workflows.prepare, "run_sampler", refuse)
+    monkeypatch.setattr(mmmcli.sampling.engines, "prepare_sampler", refuse)
+    monkeypatch.setattr(mmmcli.workflows.prepare, "prepare_sampler", refuse)
 
 
 @pytest.fixture(scope="session")

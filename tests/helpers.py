@@ -120,8 +120,9 @@ class ReachedSampler(BaseException):
 
 
 def stop_at_sampler(patch) -> None:
-    """Make ``fit`` and ``validate`` raise ReachedSampler where they would start sampling, after
-    the start check the real sampler makes first (the model evaluated at its initial point)."""
+    """Make ``fit`` and ``validate`` raise ReachedSampler where they would compile the model for
+    the sampler (before the run lock), after the start check that step makes (the model
+    evaluated at its initial point; the compiled evaluation refuses only what this refuses)."""
     import mmmcli.workflows.prepare as prepare_module
     from mmmcli.model.build import check_initial_point
 
@@ -129,4 +130,4 @@ def stop_at_sampler(patch) -> None:
         check_initial_point(model)
         raise ReachedSampler
 
-    patch.setattr(prepare_module, "run_sampler", reach)
+    patch.setattr(prepare_module, "prepare_sampler", reach)

@@ -1,5 +1,5 @@
 """Sampling: compile the model (machine code cached across processes for nutpie), run NUTS."""
 
-from .engines import SampleResult, free_names, run_sampler
+from .engines import ReadySampler, SampleResult, free_names, prepare_sampler, run_sampler
 
-__all__ = ["SampleResult", "free_names", "run_sampler"]
+__all__ = ["ReadySampler", "SampleResult", "free_names", "prepare_sampler", "run_sampler"]

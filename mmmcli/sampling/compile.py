@@ -62,7 +62,7 @@ class Compiled:
         names, slices, _ = self.model.shape_info  # type: ignore[attr-defined]
         x = np.zeros(self.model.n_dim)  # type: ignore[attr-defined]
         for name, where in zip(names, slices, strict=True):
-            if where.stop <= len(x):  # free variables first; then the stored deterministics
+            if where.start < len(x):  # free variables first; then the stored deterministics
                 x[where] = np.asarray(point[name], dtype="float64").ravel()
         return x
 

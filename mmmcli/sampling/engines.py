@@ -1,15 +1,19 @@
 """Sampling: run NUTS with the configured engine and seed, with rich progress on stderr.
 
-The model is first evaluated at its initial point (ModelError, naming the variables, when its
-log-density is not finite). Returns the posterior as an xarray ``DataTree`` (free parameters
-only; per-period components are computed afterwards) and the phase timings. Numba's fastmath is
-switched off so the same seed gives bit-identical draws whatever the state of the compile cache.
+Two steps: :func:`prepare_sampler` compiles the model (nutpie) and evaluates it at its initial
+point (ModelError, naming the variables, when its log-density is not finite there);
+:meth:`ReadySampler.run` samples. Returns the posterior as an xarray ``DataTree`` (free
+parameters only; per-period components are computed afterwards) and the phase timings. Numba's
+fastmath is switched off so the same seed gives bit-identical draws whatever the state of the
+compile cache.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,9 +24,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import interrupts
-from ..errors import ModelError
 from ..model.build import check_initial_point
 from ..spec.config import Sampler
+from .compile import Compiled
 
 pytensor.config.numba__fastmath = False
 
@@ -45,19 +49,78 @@ def free_names(model: pm.Model) -> list[str]:
     return [rv.name for rv in model.free_RVs]
 
 
+@dataclass
+class ReadySampler:
+    """A model compiled for its engine and checked at its initial point: what is left is
+    :meth:`run`. A fit prepares before it takes the config's run lock, so a model that cannot
+    start is refused (exit 2) with nothing written and no lock file made."""
+
+    model: pm.Model
+    settings: Sampler
+    cores: int
+    console: Console
+    progress: bool
+    compiled: Compiled | None = None  # nutpie only; PyMC compiles inside ``pm.sample``
+    compile_seconds: float = 0.0
+
+    def run(self) -> SampleResult:
+        """Sample; progress bars go to the console (stderr)."""
+        with _quiet():
+            result = _sample_nutpie(self) if self.compiled is not None else _sample_pymc(self)
+        result.settings = {**self.settings.model_dump(), "cores": self.cores}
+        return result
+
+
+def prepare_sampler(
+    model: pm.Model, settings: Sampler, console: Console | None = None, progress: bool = True
+) -> ReadySampler:
+    """Compile ``model`` for the configured engine (nutpie) and check its initial point:
+    ModelError, naming the variables, when its log-density is not finite there."""
+    console = console or Console(stderr=True)
+    cores = settings.cores or min(settings.chains, _cpu_count())
+    ready = ReadySampler(model, settings, cores, console, progress)
+    if settings.engine != "nutpie":
+        check_initial_point(model)
+        return ready
+    from .compile import compile_for_nutpie
+
+    t0 = time.perf_counter()
+    spinner = console.status("Compiling the model (nutpie, numba)…", spinner="dots")
+    with spinner if progress else nullcontext(), _quiet():
+        ready.compiled = compile_for_nutpie(model, free_names(model))
+    interrupts.check()
+    _check_start(model, ready.compiled)
+    ready.compile_seconds = time.perf_counter() - t0
+    return ready
+
+
 def run_sampler(
     model: pm.Model, settings: Sampler, console: Console | None = None, progress: bool = True
 ) -> SampleResult:
-    """Sample ``model`` with ``settings``; progress bars go to ``console`` (stderr)."""
-    console = console or Console(stderr=True)
-    cores = settings.cores or min(settings.chains, _cpu_count())
-    run = _sample_nutpie if settings.engine == "nutpie" else _sample_pymc
+    """Prepare (:func:`prepare_sampler`) and sample ``model`` with ``settings``."""
+    return prepare_sampler(model, settings, console, progress).run()
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """PyMC's and nutpie's future and user warnings are not the user's concern."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", UserWarning)
-        result = run(model, settings, cores, console, progress)
-    result.settings = {**settings.model_dump(), "cores": cores}
-    return result
+        yield
+
+
+def _check_start(model: pm.Model, compiled: Compiled) -> None:
+    """ModelError when PyMC's per-variable evaluation (``mmm check``'s) finds a log-density
+    that is not finite at the initial point. The sampler's compiled callback is asked first,
+    at no cost; only when it does not find a finite log-density there is the per-variable
+    evaluation (a compile of its own) run, to confirm and name the variables. So ``fit``
+    refuses exactly what ``check`` refuses."""
+    if compiled.logp_callback is not None:
+        status, _, _ = compiled.evaluate(compiled.flat(model.initial_point()))
+        if status in (0, 3):  # a finite log-density (3: its gradient is not; as before, sampled)
+            return
+    check_initial_point(model)
 
 
 def _progress(console: Console, enabled: bool) -> Progress:
@@ -73,25 +136,16 @@ def _progress(console: Console, enabled: bool) -> Progress:
     )
 
 
-def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progress: bool):
+def _sample_nutpie(ready: ReadySampler) -> SampleResult:
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
-    from .compile import compile_for_nutpie
-
-    t0 = time.perf_counter()
-    with (
-        console.status("Compiling the model (nutpie, numba)…", spinner="dots")
-        if progress
-        else _null()
-    ):
-        compiled = compile_for_nutpie(model, free_names(model))
-    interrupts.check()
-    _check_start(model, compiled)
+    assert ready.compiled is not None
+    settings, model = ready.settings, ready.model
     t1 = time.perf_counter()
     total = settings.chains * (settings.tune + settings.draws)
     state = {"evals": 0}
-    with _progress(console, progress) as bar:
+    with _progress(ready.console, ready.progress) as bar:
         task = bar.add_task("Sampling", total=total, info="")
 
         def on_progress(chains):
@@ -102,11 +156,11 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
             bar.update(task, completed=done, info=f"{phase}, {div} divergences")
 
         idata = nutpie.sample(
-            compiled.model,
+            ready.compiled.model,
             draws=settings.draws,
             tune=settings.tune,
             chains=settings.chains,
-            cores=cores,
+            cores=ready.cores,
             seed=settings.seed,
             target_accept=settings.target_accept,
             save_warmup=False,
@@ -119,30 +173,21 @@ def _sample_nutpie(model, settings: Sampler, cores: int, console: Console, progr
     patch_nutpie_idata(idata, model, t2 - t1)
     evals = state["evals"] or None
     return SampleResult(
-        idata, "nutpie", t1 - t0, t2 - t1, evals, compile_cache=compiled.cache_status
+        idata,
+        "nutpie",
+        ready.compile_seconds,
+        t2 - t1,
+        evals,
+        compile_cache=ready.compiled.cache_status,
     )
 
 
-def _check_start(model: pm.Model, compiled) -> None:
-    """ModelError unless the log-density and its gradient are finite at the model's initial
-    point, evaluated by the compiled callback itself; the terms at fault are named by PyMC's
-    per-variable evaluation, run only when something is wrong."""
-    evaluated = compiled.evaluate(compiled.flat(model.initial_point()))
-    if evaluated is None or evaluated[0] != 0:
-        check_initial_point(model)  # names the variables whose log-density is not finite
-    if evaluated is not None and evaluated[0] != 0:
-        raise ModelError(
-            "the model cannot be evaluated at its initial point: its log-density or gradient "
-            "is not finite (check priors against the data's scale)"
-        )
-
-
-def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progress: bool):
-    check_initial_point(model)
+def _sample_pymc(ready: ReadySampler) -> SampleResult:
+    settings, model = ready.settings, ready.model
     total = settings.chains * (settings.tune + settings.draws)
     t0 = time.perf_counter()
     state = {"first": None, "done": 0, "div": 0}
-    with _progress(console, progress) as bar:
+    with _progress(ready.console, ready.progress) as bar:
         compile_task = bar.add_task("Compiling (pymc, numba)", total=None, info="")
         task = bar.add_task("Sampling", total=total, info="", visible=False)
 
@@ -164,7 +209,7 @@ def _sample_pymc(model, settings: Sampler, cores: int, console: Console, progres
             draws=settings.draws,
             tune=settings.tune,
             chains=settings.chains,
-            cores=cores,
+            cores=ready.cores,
             random_seed=settings.seed,
             nuts_sampler="pymc",
             nuts={"target_accept": settings.target_accept},
@@ -193,11 +238,3 @@ def _cpu_count() -> int:
     return max(
         1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -47,7 +47,7 @@ from .prepare import (
     effective_sampler,
     prepare,
     ready_model,
-    sample,
+    ready_sampler,
     screen_model,
 )
 
@@ -161,8 +161,9 @@ def fit(
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))
 
+    ready = ready_sampler(cfg, model, settings, console, progress)  # before the lock: exit 2
     with RunLock(parent, cfg.name):
-        sampled = sample(cfg, model, settings, console, progress)
+        sampled = ready.run()
         interrupts.check()
         timings["compile"] = sampled.compile_seconds
         timings["sample"] = sampled.sample_seconds

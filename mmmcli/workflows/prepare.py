@@ -3,7 +3,9 @@
 ``mmm check`` and ``mmm fit`` call the same two steps, so whatever ``check`` accepts, ``fit``
 accepts: :func:`prepare` loads and checks the data and calibration files and resolves every
 prior; :func:`ready_model` builds the model, evaluates it at its initial point and checks that
-the runs folder can take a run.
+the runs folder can take a run. ``fit`` and ``validate`` leave the evaluation to
+:func:`ready_sampler`, which asks the compiled sampler first and refuses only what ``check``'s
+evaluation refuses.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..priors.refresh import refreshed
 from ..priors.resolve import PriorSet, resolve_priors, with_calibration_noise
 from ..runs.folder import check_latest, check_writable
 from ..runs.previous import load_previous
-from ..sampling.engines import SampleResult, run_sampler
+from ..sampling.engines import ReadySampler, prepare_sampler
 from ..spec import names
 from ..spec.config import Config, Refresh, Sampler
 
@@ -71,9 +73,10 @@ def ready_model(
 ) -> pm.Model:
     """The model, checked at its initial point, and a runs folder ready to take its run.
 
-    ``evaluate=False`` leaves the initial point to :func:`sample` (``fit`` and ``validate``):
-    the sampler's compiled code evaluates it there at no cost, where PyMC's own evaluation here
-    compiles another function (half a second on the bench model)."""
+    ``evaluate=False`` leaves the initial point to :func:`ready_sampler` (``fit`` and
+    ``validate``), which asks the sampler's compiled code first, at no cost, where PyMC's own
+    evaluation here compiles another function (half a second on the bench model); it refuses
+    only what this evaluation refuses."""
     model = build_model(cfg, data, priors, calib)
     if evaluate:
         try:
@@ -85,13 +88,14 @@ def ready_model(
     return model
 
 
-def sample(
+def ready_sampler(
     cfg: Config, model: pm.Model, settings: Sampler, console: Console, progress: bool
-) -> SampleResult:
-    """Sample ``model``; a model that cannot be evaluated at its initial point is a ModelError
-    naming the config (exit 2, before a draw is taken)."""
+) -> ReadySampler:
+    """``model`` compiled and checked at its initial point, ready to sample; a model that
+    cannot be evaluated there is a ModelError naming the config (exit 2). ``fit`` calls it
+    before it takes the run lock, so such a model leaves nothing behind."""
     try:
-        return run_sampler(model, settings, console, progress)
+        return prepare_sampler(model, settings, console, progress)
     except ModelError as exc:
         raise ModelError(f"{cfg.source}: {exc}") from None
 

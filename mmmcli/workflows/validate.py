@@ -37,7 +37,7 @@ from ..runs.folder import check_writable, runs_folder, side_folder
 from ..runs.plots import validation_plot
 from ..runs.writers import write_csv, write_json
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare, ready_model, sample
+from .prepare import effective_sampler, prepare, ready_model, ready_sampler
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _fit_fold(
     for line in calib.warnings:
         console.print(f"[yellow]warning:[/] fold {fold.number}: {line}", highlight=False)
     model = ready_model(cfg, data, priors, calib, parent, evaluate=False)
-    sampled = sample(cfg, model, settings, console, progress)
+    sampled = ready_sampler(cfg, model, settings, console, progress).run()
     summary = posterior_summary(sampled.idata, cfg.hdi_prob)
     diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
     results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)

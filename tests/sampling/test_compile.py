@@ -116,3 +116,25 @@ def test_a_start_that_cannot_be_evaluated_is_refused_naming_the_variable(engine)
     settings = Sampler(engine=engine, chains=1, draws=10, tune=10)
     with pytest.raises(ModelError, match="spend_seen"):
         run_sampler(model, settings, progress=False)
+
+
+@pytest.mark.sampling
+def test_a_fit_whose_start_is_refused_writes_nothing(tmp_path, monkeypatch):
+    """The start check runs before the run lock is taken: exit 2 naming the config, no runs
+    folder, no lock file (the compile before it is cached by the tests above)."""
+    import json
+
+    import mmmcli.sampling.engines as engines
+    from mmmcli.errors import ModelError
+    from tests.helpers import invoke
+
+    def refuse(model, compiled):
+        raise ModelError("the model cannot be evaluated at its initial point: log-density of x")
+
+    monkeypatch.setattr(engines, "_check_start", refuse)
+    config = example_config(tmp_path)
+    result = invoke("fit", config, "--json", "--quiet")
+    assert result.exit_code == 2, result.stdout
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith(f"{config}: the model cannot be evaluated"), error
+    assert not (tmp_path / "runs").exists()
