@@ -515,9 +515,9 @@ def init(
 @app.command()
 def schema() -> None:
     """Print the config's JSON Schema (for editor validation of YAML files)."""
-    from ..spec.config import Config
+    from ..spec.config import config_json_schema
 
-    _emit(Config.model_json_schema())
+    _emit(config_json_schema())
 
 
 def _sampler(

@@ -26,6 +26,13 @@ from pydantic import (
 
 from ..errors import ConfigError, did_you_mean, read_text
 from .families import FAMILIES
+from .messages import first_error_text
+from .schema import (
+    prior_json_schema,
+    shorthand_json_schema,
+    transform_json_schema,
+    with_dialect,
+)
 from .transforms import ADSTOCKS, SATURATIONS, Param, Transform
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -76,6 +83,15 @@ class Prior(Strict):
             return data
         known = set(cls.model_fields) - {"params"}
         params = {k: v for k, v in data.items() if k not in known}
+        dist = data.get("dist")
+        family = FAMILIES.get(dist) if isinstance(dist, str) else None
+        for key in params:  # a misspelt block key ('bound') is not a family parameter
+            if family is None or key not in family.params:
+                hint = did_you_mean(str(key), sorted(known))
+                if hint and not (
+                    family is not None and did_you_mean(str(key), list(family.params))
+                ):
+                    raise ValueError(f"unknown key {key!r}{hint}")
         return {**{k: v for k, v in data.items() if k in known}, "params": params}
 
     @model_validator(mode="after")
@@ -140,60 +156,6 @@ class CoefficientPrior(Prior):
         return prior_json_schema(time_varying=True)
 
 
-def prior_json_schema(time_varying: bool = False) -> dict[str, Any]:
-    """JSON Schema of a prior: ``{dist: <family>, <its parameters>}`` or ``{bounds: ...}``."""
-    variants: list[dict[str, Any]] = []
-    extra = {"time_varying": {"type": "object"}} if time_varying else {}
-    for name, fam in FAMILIES.items():
-        props: dict[str, Any] = {"dist": {"const": name}, **extra}
-        props.update({p: {"type": "number"} for p in fam.params})
-        variants.append(
-            {
-                "type": "object",
-                "title": name,
-                "properties": props,
-                "required": ["dist", *fam.params],
-                "additionalProperties": False,
-            }
-        )
-    bounds = {
-        "type": "object",
-        "properties": {
-            "dist": {"enum": list(FAMILIES)},
-            "lower": {"type": "number"},
-            "upper": {"type": "number"},
-            "mass": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "exclusiveMaximum": 1,
-                "default": 0.95,
-            },
-        },
-        "required": ["lower", "upper"],
-        "additionalProperties": False,
-    }
-    variants.append(
-        {
-            "type": "object",
-            "title": "bounds",
-            "properties": {"bounds": bounds, **extra},
-            "required": ["bounds"],
-            "additionalProperties": False,
-        }
-    )
-    if time_varying:  # the default prior, drifting
-        variants.append(
-            {
-                "type": "object",
-                "title": "time_varying only",
-                "properties": extra,
-                "required": ["time_varying"],
-                "additionalProperties": False,
-            }
-        )
-    return {"oneOf": variants, "description": "A prior: explicit family and parameters, or bounds"}
-
-
 # A transform parameter: a prior, or a plain number holding it fixed.
 ParamValue = Prior | float
 
@@ -202,7 +164,7 @@ class _Transform(Strict):
     """Common shape of adstock and saturation blocks: ``type`` plus that type's parameters."""
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
-    _registry: dict[str, Transform] = {}
+    _registry: typing.ClassVar[dict[str, Transform]] = {}
 
     type: str = "none"
 
@@ -212,6 +174,10 @@ class _Transform(Strict):
         if self.type not in registry:
             raise ValueError(f"unknown type {self.type!r}; choose one of: {', '.join(registry)}")
         allowed = [p.name for p in registry[self.type].params]
+        for key in self.model_extra or {}:  # 'tpye' first: without its type, none is assumed
+            hint = did_you_mean(key, list(type(self).model_fields))
+            if key not in allowed and hint and not did_you_mean(key, allowed):
+                raise ValueError(f"unknown key {key!r}{hint}")
         for key, value in list((self.model_extra or {}).items()):
             if key not in allowed:
                 hint = did_you_mean(key, [*allowed, *type(self).model_fields])
@@ -226,10 +192,17 @@ class _Transform(Strict):
                     float(value) if isinstance(value, int | float) else Prior.model_validate(value)
                 )
             except ValidationError as exc:
-                raise ValueError(f"{key}: {_first_error_text(exc)}") from None
+                raise ValueError(f"{key}: {first_error_text(exc)}") from None
             assert self.__pydantic_extra__ is not None  # extra="allow"
             self.__pydantic_extra__[key] = parsed
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """One variant per registered type, with that type's parameters."""
+        own = handler.resolve_ref_schema(handler(core_schema))
+        fields = {k: v for k, v in own.get("properties", {}).items() if k != "type"}
+        return transform_json_schema(cls._registry, fields, (cls.__doc__ or "").strip())
 
     @property
     def definition(self) -> Transform:
@@ -329,6 +302,13 @@ class Trend(Strict):
     @classmethod
     def _from_string(cls, data: Any) -> Any:
         return {"type": data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """``trend: linear`` is short for ``trend: {type: linear}``."""
+        block = dict(handler.resolve_ref_schema(handler(core_schema)))
+        kinds = list(typing.get_args(cls.model_fields["type"].annotation))
+        return shorthand_json_schema(block, kinds, "A linear trend (default) or none")
 
 
 class Sampler(Strict):
@@ -631,6 +611,11 @@ class Config(Strict):
         return (path if path.is_absolute() else self.base_dir / path).resolve()
 
 
+def config_json_schema() -> dict[str, Any]:
+    """The config's JSON Schema as ``mmm schema`` prints it (see ``schema.py``)."""
+    return with_dialect(Config.model_json_schema())
+
+
 def load_config(path: str | Path) -> Config:
     """Read, validate and return the config at ``path``; raise ConfigError on any problem."""
     path = Path(path)
@@ -684,55 +669,9 @@ def validate_config(raw: dict[str, Any], path: Path | str = "<config>") -> Confi
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_first_error_text(exc, Config)}") from None
+        raise ConfigError(f"{path}: {first_error_text(exc, Config)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: a value is nested too deeply to be part of a config") from None
-
-
-def _first_error_text(exc: ValidationError, root: type[BaseModel] | None = None) -> str:
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden" and root is not None:
-        msg = "unknown key" + did_you_mean(str(err["loc"][-1]), _siblings(root, err["loc"]))
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
-
-
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part in {"Prior", "float"} or "[" in part)
-
-
-def _siblings(root: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names of the model that holds the last element of ``loc`` (for suggestions)."""
-    model: Any = root
-    skip_key = False
-    for part in loc[:-1]:
-        if skip_key:  # a mapping key such as a channel name
-            skip_key = False
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        annotation = field.annotation
-        skip_key = typing.get_origin(annotation) is dict
-        model = _unwrap(annotation)
-    return (
-        list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-    )
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The pydantic model inside ``X | None`` or ``dict[str, X]``."""
-    for arg in [annotation, *typing.get_args(annotation)][::-1]:
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return annotation
 
 
 def _unknown_family(name: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..errors import did_you_mean
+
 
 @dataclass(frozen=True)
 class Family:
@@ -24,15 +26,17 @@ class Family:
 
     def check(self, params: dict[str, float]) -> str | None:
         """Return a problem with these parameter values, or None when they are valid."""
+        # an unknown parameter first: a misspelt one ('alpa') also makes 'alpha' missing
+        extra = [p for p in params if p not in self.params]
+        if extra:
+            hint = did_you_mean(extra[0], list(self.params)) if len(extra) == 1 else ""
+            return (
+                f"{self.name} has no parameter {', '.join(map(repr, extra))}{hint} "
+                f"(parameters: {', '.join(self.params)})"
+            )
         missing = [p for p in self.params if p not in params]
         if missing:
             return f"{self.name} needs {', '.join(missing)} (parameters: {', '.join(self.params)})"
-        extra = [p for p in params if p not in self.params]
-        if extra:
-            return (
-                f"{self.name} has no parameter {', '.join(extra)} "
-                f"(parameters: {', '.join(self.params)})"
-            )
         for p in self.params:
             if not math.isfinite(params[p]):
                 return f"{self.name} parameter {p} must be finite"
