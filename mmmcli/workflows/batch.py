@@ -322,10 +322,7 @@ def fit_many(
     if scheduler and jobs is not None:
         raise UsageError("--jobs: on a Dask cluster the workers' threads set how many fits run")
     names = [str(c) for c in configs]
-    checked, refused = _screen(configs, out)
-    for item in refused:
-        if on_done:
-            on_done(item)
+    checked = _screen(configs, out)
     items: list[Item] = []
     code = None
     n_jobs = per_fit = None
@@ -340,7 +337,7 @@ def fit_many(
     except Interrupted as exc:
         interrupts.clear()
         code = exc.exit_code
-    by_name = {i.config: i for i in [*refused, *items]}
+    by_name = {i.config: i for i in items}
     for name in names:
         if name not in by_name:  # interrupted before it finished: it wrote no run
             by_name[name] = Item(name, code or 1, "interrupted", error="interrupted: no run")
@@ -365,34 +362,31 @@ def _chains(configs: list[Path]) -> int:
     return max(chains, default=4)
 
 
-def _screen(configs: list[Path], out: Path | None) -> tuple[list[Path], list[Item]]:
-    """Configs that would write into the same runs folder as an earlier one are refused (exit
-    2: they would take turns with one lock); the rest go ahead, each validated by its own fit."""
+def _screen(configs: list[Path], out: Path | None) -> list[Path]:
+    """Refuse the whole batch (exit 2, nothing fitted) when two configs would write into the
+    same runs folder: they would take turns with one lock and overwrite each other's ``latest``,
+    and which one "wins" would depend on the order of the command line. A config that does not
+    load is left to its own fit, which says what is wrong (exit 2) without stopping the others."""
     from ..runs.folder import runs_folder
 
-    owners: dict[Path, str] = {}
-    ok: list[Path] = []
-    refused: list[Item] = []
+    owners: dict[Path, Path] = {}
+    clashes: list[str] = []
     for path in configs:
         try:
             folder = runs_folder(load_config(path), out)
         except MMMError:
-            ok.append(path)  # its own fit says what is wrong, exit 2
             continue
         if folder in owners:
-            refused.append(
-                Item(
-                    str(path),
-                    2,
-                    "error",
-                    error=f"{path}: writes to {folder} like {owners[folder]}; give each config "
-                    f"its own name or output.dir",
-                )
-            )
-            continue
-        owners[folder] = str(path)
-        ok.append(path)
-    return ok, refused
+            clashes.append(f"{owners[folder]} and {path} both write to {folder}")
+        else:
+            owners[folder] = path
+    if clashes:
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise UsageError(
+            f"{clashes[0]}{more}: give each config its own name or output.dir"
+            f"{'' if out is None else ', or fit them without --out'}; nothing was fitted"
+        )
+    return configs
 
 
 def _locally(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mmmcli.errors import UsageError
@@ -47,20 +49,32 @@ def test_default_plan_shares_the_cores():
         plan(8, chains=4, jobs=0, cores=2)
 
 
-def test_two_configs_writing_one_runs_folder_are_refused(tmp_path):
+def test_two_configs_writing_one_runs_folder_refuse_the_batch(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = example_config(tmp_path / "a")
     second = example_config(tmp_path / "b", output={"dir": str(tmp_path / "a" / "runs")})
-    ok, refused = _screen([first, second], None)
-    assert ok == [first]
-    (item,) = refused
-    assert item.exit_code == 2 and "give each config its own name or output.dir" in item.error
+    with pytest.raises(UsageError, match="give each config its own name or output.dir"):
+        _screen([first, second], None)
     # apart in their configs, together under one --out: refused as well
     third = example_config(tmp_path / "b", name="example", output={"dir": str(tmp_path / "c")})
-    assert _screen([first, third], None) == ([first, third], [])
-    ok, refused = _screen([first, third], tmp_path / "shared")
-    assert ok == [first] and refused[0].exit_code == 2
+    assert _screen([first, third], None) == [first, third]
+    with pytest.raises(UsageError, match="or fit them without --out; nothing was fitted"):
+        _screen([first, third], tmp_path / "shared")
+
+
+def test_a_clash_anywhere_in_the_batch_fits_nothing(tmp_path):
+    """The README's promise: refused before anything runs (it used to fit the first config and
+    refuse only the second). Stopped at the sampler, so a fit that starts would be seen."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = example_config(tmp_path / "a")
+    second = example_config(tmp_path / "b", output={"dir": str(tmp_path / "a" / "runs")})
+    for args in ([first, second], [tmp_path / "a", tmp_path / "b"]):
+        result = invoke("fit", *args, "--quick", "--json")
+        assert result.exit_code == 2, result.output
+        assert "nothing was fitted" in json.loads(result.stdout)["error"]
+        assert not (tmp_path / "a" / "runs").exists()
 
 
 def test_batch_refusals_before_any_fit(tmp_path):
