@@ -2,7 +2,8 @@
 
 Human output goes to stderr (rich); ``--json`` prints one result object on stdout.
 Exit codes: 0 ok, 1 internal error, 2 bad input, 3 convergence checks failed, 4 compare found
-drift, 75 another run of the config holds the lock, 130/143 interrupted.
+drift, 73/74 the machine refused (cannot create the output / input-output failure: a read-only
+folder, a full disk), 75 another run of the config holds the lock, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import interrupts
-from ..errors import MMMError, UsageError, one_line
+from ..errors import EnvironmentFailure, MMMError, UsageError, environment_failure, one_line
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
@@ -133,7 +134,8 @@ def fit(
     """Fit CONFIG and write a run folder; exit 0 ok, 2 bad input, 3 convergence checks failed.
 
     With several configs (or a folder), each is fitted as its own `mmm fit`, a summary table
-    follows, and the exit code is the most severe of theirs (130/143 > 1 > 2 > 3 > 75 > 4 > 0).
+    follows, and the exit code is the most severe of theirs
+    (130/143 > 1 > 74 > 73 > 2 > 3 > 75 > 4 > 0).
     """
     from ..workflows.fit import fit as run_fit
 
@@ -551,7 +553,10 @@ def _guard(action: Callable, debug: bool, as_json: bool, command: str):
     except MMMError as exc:
         if debug:
             traceback.print_exc()
-        _fail(command, as_json, exc.exit_code, str(exc), "error")
+        message = str(exc)
+        if isinstance(exc, EnvironmentFailure):  # the machine's doing: the log keeps the detail
+            message += f" ({_traceback_log(exc)})"
+        _fail(command, as_json, exc.exit_code, message, "error")
     except Interrupted as exc:
         _fail(command, as_json, exc.exit_code, f"{exc}; nothing was written", "interrupted")
     except KeyboardInterrupt:
@@ -566,13 +571,22 @@ def _guard(action: Callable, debug: bool, as_json: bool, command: str):
                 f"{signalled}; nothing was written",
                 "interrupted",
             )
+        failure = environment_failure(exc)  # a full disk or no file handles: not a bug
+        if failure is not None and not debug:
+            message = f"{failure} ({_traceback_log(exc)})"
+            _fail(command, as_json, failure.exit_code, message, "error")
         if debug:
             raise
         _fail(command, as_json, 1, _internal(exc), "internal error")
 
 
 def _internal(exc: BaseException) -> str:
-    """Write the traceback of an unexpected error to a log file; the line that points at it."""
+    """The line for an unexpected error, pointing at the log of its traceback."""
+    return f"{type(exc).__name__}: {exc} ({_traceback_log(exc)})"
+
+
+def _traceback_log(exc: BaseException) -> str:
+    """Write the traceback to a log file; ``traceback: <path>``, or why there is none."""
     log = Path(tempfile.gettempdir()) / f"mmm-error-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
     text = "".join(traceback.format_exception(exc))
     try:

@@ -374,7 +374,7 @@ def batch(console: Console, outcome: Any) -> None:
     )
     console.print(
         f"{plural(len(outcome.items), 'config')} in {outcome.seconds:.1f} s on {where}; "
-        f"exit {outcome.exit_code} (the most severe: 130/143 > 1 > 2 > 3 > 75 > 4 > 0)"
+        f"exit {outcome.exit_code} (the most severe: 130/143 > 1 > 74 > 73 > 2 > 3 > 75 > 4 > 0)"
     )
 
 

@@ -10,22 +10,32 @@ Fingerprints for ``--if-changed`` are ``fingerprint.py``'s job.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import interrupts
-from ..errors import LockedError, UsageError
+from ..errors import (
+    EnvironmentFailure,
+    LockedError,
+    UsageError,
+    environment_failure,
+    existing_ancestor,
+    path_limits,
+)
 from ..spec.config import Config
 
 TIMESTAMP = "%Y%m%dT%H%M%S.%fZ"
 RUN_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
 LATEST = "latest"
+# the longest path a run writes below its runs folder, and some room (a side folder's prefix)
+DEEPEST = len("/.tmp-validate-20261208T012811.547780Z-4194304/plots/contributions.png") + 40
 FIT_TEMPORARY = re.compile(r"\.tmp-" + RUN_NAME.pattern + r"-\d+")
 
 
@@ -55,6 +65,9 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True)
         except OSError as exc:
+            failure = environment_failure(exc, parent, " (creating the run folder)")
+            if failure is not None:
+                raise failure from exc
             raise UsageError(f"{parent}: cannot write the runs folder: {exc.strerror}") from None
 
     def commit(self, passed: bool) -> Path:
@@ -76,8 +89,29 @@ class RunFolder:
                 raise
         return self.final
 
-    def discard(self) -> None:
+    def discard(self, exc: BaseException | None = None) -> EnvironmentFailure | None:
+        """Remove the unfinished folder. When the machine made the write fail (``exc``: a full
+        disk, a read-only folder), return the failure to raise instead, naming the run folder,
+        and for a full disk what it needs: what was written before it filled, the previous
+        run's size, the space left."""
+        written = folder_size(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
+        if exc is None:
+            return None
+        detail = f" while writing the run folder {self.final.name}"
+        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            previous = completed_runs(self.parent)
+            took = (
+                f"; the previous run took {size_text(folder_size(previous[-1]))}"
+                if previous
+                else ""
+            )
+            free = shutil.disk_usage(self.parent).free
+            detail += (
+                f": it needs more than the {size_text(written)} written when it failed{took}, "
+                f"and {size_text(free)} are free there; nothing was kept"
+            )
+        return environment_failure(exc, self.parent, detail)
 
 
 @contextmanager
@@ -90,9 +124,29 @@ def side_folder(parent: Path, prefix: str) -> Iterator[RunFolder]:
         with interrupts.commit_point():
             interrupts.check()
             folder.commit(passed=False)
-    except BaseException:
-        folder.discard()
+    except BaseException as exc:
+        failure = folder.discard(exc)
+        if failure is not None:
+            raise failure from exc
         raise
+
+
+def folder_size(path: Path) -> int:
+    """Bytes in the files under ``path`` (0 when it is gone)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def size_text(n: int) -> str:
+    """``12.3 MiB``, ``840 KiB``, ``512 B``."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 100 * scale else f"{n / scale:.0f} {unit}"
+    return f"{n} B"
 
 
 def check_latest(parent: Path) -> None:
@@ -128,6 +182,9 @@ class RunLock:
             self.parent.mkdir(parents=True, exist_ok=True)
             fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
         except OSError as exc:
+            failure = environment_failure(exc, self.parent, " (taking the run lock)")
+            if failure is not None:
+                raise failure from exc
             raise UsageError(
                 f"{self.parent}: cannot write the runs folder: {exc.strerror}"
             ) from None
@@ -189,14 +246,25 @@ def _alive(pid: int) -> bool:
 
 
 def check_writable(parent: Path) -> None:
-    """Raise UsageError when the runs folder could not be created or written."""
-    probe = parent
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    """Refuse, before any work, a runs folder that cannot be made or written: UsageError when
+    a file stands in its way, EnvironmentFailure (73) when the file system is read-only or the
+    folder is not ours to write."""
+    probe = existing_ancestor(parent)
     if not probe.is_dir():
         raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not a folder)")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"{parent}: cannot write the runs folder ({probe} is not writable)")
+    name_max, path_max = path_limits(probe)
+    longest = max(len(os.fsencode(p)) for p in parent.parts)
+    if longest > name_max or len(os.fsencode(str(parent))) + DEEPEST > path_max:
+        failure = environment_failure(OSError(errno.ENAMETOOLONG, "name too long"), parent)
+        assert failure is not None
+        raise failure
+    read_only = bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
+    if read_only or not os.access(probe, os.W_OK | os.X_OK):
+        why = errno.EROFS if read_only else errno.EACCES
+        detail = "" if probe == parent else f" (so the runs folder {parent} cannot be made)"
+        failure = environment_failure(OSError(why, os.strerror(why)), probe, detail)
+        assert failure is not None
+        raise failure
 
 
 def runs_folder(cfg: Config, out: Path | None) -> Path:

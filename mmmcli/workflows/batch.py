@@ -18,7 +18,7 @@ Where the tasks run:
   failed; the lock and the atomic commit mean neither attempt leaves a run folder behind.
 
 The batch's exit code is the most severe of its configs' codes, in the order
-130/143 (the batch was interrupted) > 1 > 2 > 3 > 75 > 4 > 0.
+130/143 (the batch was interrupted) > 1 > 74 > 73 > 2 > 3 > 75 > 4 > 0.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from ..errors import MMMError, SchedulerError, UsageError
 from ..interrupts import Interrupted
 from ..spec.config import load_config
 
-PRECEDENCE = (130, 143, 1, 2, 3, 75, 4, 0)  # most severe first (design notes, "Batch exit code")
+# most severe first (design notes, "Batch exit code"; 74/73, the machine refused, beside 1)
+PRECEDENCE = (130, 143, 1, 74, 73, 2, 3, 75, 4, 0)
 CONFIG_SUFFIXES = (".yaml", ".yml")
 ENV_SCHEDULER = "MMM_SCHEDULER"
 ENV_PARENT = "MMM_PARENT_PID"  # a fit process ends when the process that started it dies

@@ -210,11 +210,13 @@ def fit(
             with interrupts.commit_point():  # a complete run is either in place or not at all
                 interrupts.check()
                 run_dir = run.commit(passed=status == "passed")
-        except BaseException:
-            run.discard()
+        except BaseException as exc:
+            failure = run.discard(exc)  # a full disk, say: named, with what the run needs
+            if failure is not None:
+                raise failure from exc
             raise
 
-    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
+    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir, attempts)
     if report_problem:
         _warn(console, [report_problem])
         warnings_out.append(report_problem)

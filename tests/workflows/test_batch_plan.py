@@ -20,7 +20,7 @@ def test_exit_code_is_the_most_severe_by_the_documented_order():
     assert worst([2, 1]) == 1
     assert worst([1, 130, 0]) == 130
     assert worst([5]) == 1  # an unknown code counts as an internal error
-    assert PRECEDENCE == (130, 143, 1, 2, 3, 75, 4, 0)
+    assert PRECEDENCE == (130, 143, 1, 74, 73, 2, 3, 75, 4, 0)
 
 
 def test_configs_from_files_and_folders(tmp_path):
