@@ -165,6 +165,12 @@ def one_line(text: str) -> str:
     )
 
 
+def plural(n: int | float, noun: str, many: str | None = None) -> str:
+    """``1 fold``, ``2 folds``, ``1,000 draws``: a count and its noun, agreeing."""
+    word = noun if n == 1 else (many or noun + "s")
+    return f"{n:,} {word}" if isinstance(n, int) else f"{n:g} {word}"
+
+
 def read_text(path: Path, kind: str, error: type[UsageError]) -> str:
     """The text of the ``kind`` file (``"config"``, ``"CSV"``) at ``path``; ``error`` names the
     problem: a folder, a missing file, unreadable bytes. UTF-8 (a byte-order mark is dropped) or

@@ -24,7 +24,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import interrupts
-from ..errors import EnvironmentFailure, MMMError, UsageError, environment_failure, one_line
+from ..errors import (
+    EnvironmentFailure,
+    MMMError,
+    UsageError,
+    environment_failure,
+    one_line,
+    plural,
+)
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
@@ -241,7 +248,7 @@ def _fit_batch(
             raise UsageError(f"--jobs: must be at least 1, got {jobs}")
         found = expand(configs)
         where = scheduler or os.environ.get(ENV_SCHEDULER) or None
-        console.print(f"Fitting {render.plural(len(found), 'config')} on {where or 'this machine'}")
+        console.print(f"Fitting {plural(len(found), 'config')} on {where or 'this machine'}")
         return fit_many(
             found,
             fit_args=args,
@@ -501,7 +508,9 @@ def optimize(
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    directory: Annotated[
+        str, typer.Argument(metavar="DIRECTORY", help="Folder to create the project in.")
+    ],
     debug: DebugOpt = False,
 ) -> None:
     """Scaffold a working config with sample data (and experiment files) in DIRECTORY."""
@@ -591,10 +600,9 @@ def _traceback_log(exc: BaseException) -> str:
     text = "".join(traceback.format_exception(exc))
     try:
         log.write_text(text, encoding="utf-8")
-        where = f"traceback: {log}"
+        return f"traceback: {log}"
     except OSError as err:
-        where = f"no log written ({err.strerror}); run with --debug for the traceback"
-    return f"{type(exc).__name__}: {exc} ({where})"
+        return f"no log written ({err.strerror}); run with --debug for the traceback"
 
 
 def _fail(command: str, as_json: bool, code: int, message: str, label: str):

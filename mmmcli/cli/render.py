@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analysis.compare import Comparison
+from ..errors import plural
 
 NAME_WIDTH = 28  # longer channel names wrap in the channel table
 
@@ -127,7 +128,8 @@ def allocation(console: Console, result: dict[str, Any]) -> None:
 def validation(console: Console, result: dict[str, Any]) -> None:
     """``mmm validate``: one row per fold, then the means and the verdict."""
     table = Table(
-        title=f"Rolling-origin validation: {result['folds']} folds x {result['horizon']} periods",
+        title=f"Rolling-origin validation: {plural(result['folds'], 'fold')} x "
+        f"{plural(result['horizon'], 'period')}",
         title_justify="left",
     )
     for col in ("fold", "fit to", "scored from", "MAPE", "CRPS", "50%", "94%", "status"):
@@ -319,10 +321,6 @@ def prior(console: Console, result: dict[str, Any]) -> None:
             f"{1 - share:.0%} of periods."
         )
     console.print(f"Prior folder: {result['run_dir']}")
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 AFTER_FIT = ("not tracked:", "report.html not written")  # a fit's own troubles after its run

@@ -30,6 +30,21 @@ def write_plots(cfg: Config, results: Results, folder: Path) -> list[Path]:
     return paths
 
 
+LABEL = 24  # characters of a channel's name shown in a legend, a tick or a panel title
+
+
+def short_labels(names: list[str], width: int = LABEL) -> list[str]:
+    """Names cut in the middle to ``width`` characters (``paid_social_…_retargeting``), so a
+    long channel name cannot squash the plot; longer where two would read the same."""
+    while True:
+        cut = [
+            n if len(n) <= width else f"{n[: (width - 1) // 2]}…{n[-(width // 2) :]}" for n in names
+        ]
+        if len(set(cut)) == len(set(names)) or width > max(map(len, names), default=0):
+            return cut
+        width += 8
+
+
 def _band(ax, dates, low, mid, high, observed, color: str, labels: tuple[str, str, str]) -> None:
     """A central line with its interval band, and the observed series on top."""
     ax.fill_between(dates, low, high, color=color, alpha=0.25, label=labels[0])
@@ -80,7 +95,7 @@ def _contributions(cfg: Config, results: Results, path: Path) -> Path:
     ax.stackplot(
         dates,
         *layers,
-        labels=["baseline (intercept, trend, seasonality, controls)", *channels],
+        labels=["baseline (intercept, trend,\nseasonality, controls)", *short_labels(channels)],
         alpha=0.85,
     )
     actual = results.fit.set_index("date").loc[wide.index, "actual"]
@@ -89,9 +104,17 @@ def _contributions(cfg: Config, results: Results, path: Path) -> Path:
     ax.set_ylim(bottom=min(lo, 0) if lo < 0 else lo * 0.9)
     ax.set_title(f"{cfg.name}: contributions over time (posterior means)")
     ax.set_ylabel(cfg.target.column)
-    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    # beside the axes, not over the series; the figure widens for it (bbox_inches)
+    legend = ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        ncol=1 if len(channels) < 18 else 2,
+        frameon=False,
+    )
+    legend.set_in_layout(False)  # the axes keep their width; the saved image grows instead
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight", bbox_extra_artists=[legend])
     return path
 
 
@@ -108,7 +131,7 @@ def _efficiency(cfg: Config, channels: pd.DataFrame, path: Path) -> Path:
     )
     ax.hlines(y, low, finite_high, color="C0", lw=3, label=f"{cfg.hdi_prob:.0%} HDI")
     ax.plot(mean, y, "o", color="k", label="mean")
-    ax.set_yticks(y, channels["channel"])
+    ax.set_yticks(y, short_labels(list(channels["channel"])))
     ax.set_xlabel(label)
     ax.set_title(f"{cfg.name}: channel efficiency")
     ax.legend(fontsize=8)
@@ -168,6 +191,7 @@ def response_curves_plot(title: str, ylabel: str, curves: pd.DataFrame, prob: fl
     cols = min(3, len(channels))
     rows = int(np.ceil(len(channels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    titles = dict(zip(channels, short_labels(channels), strict=True))
     for ax, channel in zip(axes.flat, channels, strict=False):
         c = curves[curves["channel"] == channel]
         ax.fill_between(
@@ -176,7 +200,7 @@ def response_curves_plot(title: str, ylabel: str, curves: pd.DataFrame, prob: fl
         ax.plot(c["spend"], c["response_mean"], color="C0")
         now = c[np.isclose(c["multiplier"], 1.0)]
         ax.plot(now["spend"], now["response_mean"], "o", color="k", label="current spend")
-        ax.set_title(channel)
+        ax.set_title(titles[channel])
         ax.set_xlabel("spend over the fitted periods")
         ax.set_ylabel(ylabel)
         ax.legend(fontsize=7, loc="lower right")
@@ -196,7 +220,7 @@ def allocation_plot(title: str, table: pd.DataFrame, prob: float, path: Path) ->
     h = 0.38
     left.barh(y + h / 2, table["recent_spend"], h, color="0.6", label="recent")
     left.barh(y - h / 2, table["recommended_spend"], h, color="C0", label="recommended")
-    left.set_yticks(y, table["channel"])
+    left.set_yticks(y, short_labels(list(table["channel"])))
     left.set_xlabel("spend over the horizon")
     left.legend(fontsize=8)
     err = np.clip(  # a fixed channel's draws are all equal: its HDI is the mean, give or take
@@ -211,7 +235,7 @@ def allocation_plot(title: str, table: pd.DataFrame, prob: float, path: Path) ->
     )
     right.barh(y, table["response_mean"], color="C0", xerr=err, capsize=3)
     right.barh(y, table["baseline_response_mean"], color="none", edgecolor="k", label="recent mix")
-    right.set_yticks(y, table["channel"])
+    right.set_yticks(y, short_labels(list(table["channel"])))
     right.set_xlabel(f"expected response (mean, {prob:.0%} HDI)")
     right.legend(fontsize=8)
     fig.suptitle(f"{title}: recommended allocation")
@@ -238,8 +262,10 @@ def validation_plot(cfg: Config, scored: pd.DataFrame, channels: pd.DataFrame, p
     )
     top.set_ylabel(cfg.target.column)
     top.legend(fontsize=7, ncol=4)
+    names = [str(c) for c in dict.fromkeys(channels["channel"])]
+    labels = dict(zip(names, short_labels(names), strict=True))
     for channel, rows in channels.groupby("channel", sort=False):
-        bottom.plot(rows["fold"], rows["share_mean"], marker="o", label=str(channel))
+        bottom.plot(rows["fold"], rows["share_mean"], marker="o", label=labels[str(channel)])
     bottom.set_xticks(sorted(channels["fold"].unique()))
     bottom.set_xlabel("fold (training window grows to the right)")
     bottom.set_ylabel("share of media contribution")

@@ -168,11 +168,20 @@ class _Transform(Strict):
 
     type: str = "none"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        """``saturation: hill`` is short for ``saturation: {type: hill}``."""
+        return {"type": data} if isinstance(data, str) else data
+
     @model_validator(mode="after")
     def _params(self) -> _Transform:
         registry = self._registry
         if self.type not in registry:
-            raise ValueError(f"unknown type {self.type!r}; choose one of: {', '.join(registry)}")
+            hint = did_you_mean(self.type, list(registry))
+            raise ValueError(
+                f"unknown type {self.type!r}{hint}; choose one of: {', '.join(registry)}"
+            )
         allowed = [p.name for p in registry[self.type].params]
         for key in self.model_extra or {}:  # 'tpye' first: without its type, none is assumed
             hint = did_you_mean(key, list(type(self).model_fields))
@@ -186,7 +195,7 @@ class _Transform(Strict):
                     f"(parameters: {', '.join(allowed) or 'none'})"
                 )
             if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
-                raise ValueError(f"{key}: expected a finite number or a prior, got {value!r}")
+                raise ValueError(f"{key}: must be a finite number or a prior, got {value!r}")
             try:
                 parsed = (
                     float(value) if isinstance(value, int | float) else Prior.model_validate(value)
@@ -202,7 +211,8 @@ class _Transform(Strict):
         """One variant per registered type, with that type's parameters."""
         own = handler.resolve_ref_schema(handler(core_schema))
         fields = {k: v for k, v in own.get("properties", {}).items() if k != "type"}
-        return transform_json_schema(cls._registry, fields, (cls.__doc__ or "").strip())
+        doc = (cls.__doc__ or "").strip()
+        return transform_json_schema(cls._registry, fields, doc)
 
     @property
     def definition(self) -> Transform:

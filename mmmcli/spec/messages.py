@@ -36,13 +36,62 @@ def first_error_text(exc: ValidationError, root: type[BaseModel] | None = None) 
         err = errors[0]
         rest = len(errors) - 1
         loc = _where(err["loc"])
-        text = err["msg"].removeprefix("Value error, ")
+        text = error_text(err)
         if err["type"] == "extra_forbidden" and root is not None:
             text = "unknown key" + did_you_mean(str(err["loc"][-1]), _siblings(root, err["loc"]))
-        elif err["type"] == "missing":
-            text = "required key is missing"
     more = f" (and {rest} more)" if rest > 0 else ""
     return f"{loc}: {text}{more}" if loc else f"{text}{more}"
+
+
+# pydantic's wording ("Input should be a valid dictionary or instance of Saturation") in the
+# tool's one phrasing for each kind of problem: "must be <what>, got <value>".
+_KINDS = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "path_type": "a path (text)",
+    "model_type": "a block of keys (a mapping)",
+    "model_attributes_type": "a block of keys (a mapping)",
+    "dict_type": "a block of keys (a mapping)",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def error_text(err: Any) -> str:
+    """One pydantic error in the tool's words (no location): "must be >= 1, got 0"."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    got = f", got {value!r}" if not isinstance(value, dict | list) else ""
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in _KINDS:
+        return f"must be {_KINDS[kind]}{got}"
+    if kind in _BOUNDS:
+        limit = next(iter(ctx.values()), "")
+        return f"must be {_BOUNDS[kind]} {limit}{got}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}{got}"
+    if kind == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern', '')}{got}"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"must have {bound} {n} item{'s' if n != 1 else ''}"
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def _misspelt(errors: list[Any]) -> tuple[Any, str] | None:

@@ -88,7 +88,8 @@ def transform_json_schema(
 ) -> dict[str, Any]:
     """An adstock or saturation block: one variant per registered ``type``, each with that
     type's parameters (a number holds one fixed, a prior lets it be learnt) and the block's own
-    fields (``fields``, e.g. adstock's ``max_lag``). No ``type`` means ``none``."""
+    fields (``fields``, e.g. adstock's ``max_lag``). No ``type`` means ``none``; the type's name
+    alone (``saturation: hill``) is the block with its default parameters."""
     number_or_prior = {"anyOf": [{"type": "number"}, prior_json_schema()]}
     variants = []
     for name, t in registry.items():
@@ -108,7 +109,7 @@ def transform_json_schema(
         if t.formula:
             variant["description"] = t.formula
         variants.append(variant)
-    return {"oneOf": variants, "description": doc}
+    return shorthand_json_schema({"oneOf": variants}, list(registry), doc)
 
 
 def shorthand_json_schema(block: dict[str, Any], values: list[str], doc: str) -> dict[str, Any]:

@@ -493,6 +493,8 @@ def _connect(scheduler: str) -> Any:
         got = os.environ[ENV_CONNECT]
         raise UsageError(f"${ENV_CONNECT}: a number of seconds, got {got!r}") from None
 
+    _probe(scheduler, deadline)
+
     def connect() -> None:
         try:
             found["client"] = Client(scheduler, timeout=deadline, set_as_default=False)
@@ -512,6 +514,25 @@ def _connect(scheduler: str) -> Any:
     if exc is not None:
         raise SchedulerError(f"--scheduler: cannot connect to {scheduler} ({exc})")
     return found["client"]
+
+
+def _probe(scheduler: str, deadline: float) -> None:
+    """Fail at once when nothing listens at a TCP scheduler address: Dask's client retries a
+    refused connection until its whole timeout has passed (30 s by default), so cron would wait
+    that long to hear "connection refused". Other schemes (tls://, ws://) are left to Dask."""
+    scheme, sep, rest = scheduler.partition("://")
+    if sep and scheme != "tcp":
+        return
+    host, colon, port = (rest if sep else scheduler).rpartition(":")
+    if not colon or not port.isdigit():
+        return  # not host:port: Dask's own parser says what is wrong
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=min(deadline, 5)).close()
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        why = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+        raise SchedulerError(f"--scheduler: cannot connect to {scheduler} ({why})") from None
+    except OSError:
+        return  # unreachable for now, a firewall: Dask's own deadline decides
 
 
 def _on_cluster(

@@ -216,7 +216,7 @@ def fit(
                 raise failure from exc
             raise
 
-    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir, attempts)
+    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
     if report_problem:
         _warn(console, [report_problem])
         warnings_out.append(report_problem)

@@ -10,7 +10,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, environment_failure
 
 FILES = ("weekly.csv", "uplift_tv.csv", "lift_tests.csv")
 
@@ -57,8 +57,12 @@ output: {{dir: runs}}
 """
 
 
-def scaffold(directory: Path) -> list[Path]:
-    """Write ``mmm.yaml`` and ``data/*.csv`` into ``directory``; refuse to overwrite."""
+def scaffold(directory: Path | str) -> list[Path]:
+    """Write ``mmm.yaml`` and ``data/*.csv`` into ``directory``; refuse to overwrite, and refuse
+    an empty name (``mmm init ""`` from a script whose variable was unset), which the file
+    system would take as the current folder."""
+    if not str(directory).strip():
+        raise UsageError("DIRECTORY: is empty; name the folder to create (. for this one)")
     directory = Path(directory)
     config = directory / "mmm.yaml"
     targets = [config, *(directory / "data" / f for f in FILES)]
@@ -85,5 +89,8 @@ def scaffold(directory: Path) -> list[Path]:
                 path.unlink()
         for folder in reversed(created):
             shutil.rmtree(folder, ignore_errors=True)
+        failure = environment_failure(exc, directory, " (writing the project)")
+        if failure is not None:
+            raise failure from exc
         raise UsageError(f"{directory}: cannot write the project: {exc.strerror or exc}") from None
     return targets

@@ -30,13 +30,31 @@ def test_a_key_given_twice_is_an_error_with_both_lines(tmp_path):
             lambda c: c["channels"]["radio"].update(spend="tv_spend"),
             "column 'tv_spend' is both channels.",
         ),
-        (lambda c: c["sampler"].update(draws="1000"), "sampler.draws: Input should be a valid"),
-        (lambda c: c["sampler"].update(chains=4.0), "sampler.chains: Input should be a valid"),
-        (lambda c: c["sampler"].update(seed=2**64), "sampler.seed: Input should be less"),
-        (lambda c: c.update(hdi_prob=float("nan")), "hdi_prob: Input should be a finite"),
-        (lambda c: c["checks"].update(max_r_hat=float("inf")), "max_r_hat: Input should be a"),
-        (lambda c: c["channels"]["tv"].update(spend_scale=True), "spend_scale: Input should be"),
-        (lambda c: c["channels"]["tv"]["adstock"].update(alpha=True), "expected a finite number"),
+        (
+            lambda c: c["sampler"].update(draws="1000"),
+            "sampler.draws: must be a whole number, got '1000'",
+        ),
+        (
+            lambda c: c["sampler"].update(chains=4.0),
+            "sampler.chains: must be a whole number, got 4.0",
+        ),
+        (
+            lambda c: c["sampler"].update(seed=2**64),
+            "sampler.seed: must be <= 9223372036854775807, got 18446744073709551616",
+        ),
+        (lambda c: c.update(hdi_prob=float("nan")), "hdi_prob: must be a finite number, got nan"),
+        (
+            lambda c: c["checks"].update(max_r_hat=float("inf")),
+            "max_r_hat: must be a finite number, got inf",
+        ),
+        (
+            lambda c: c["channels"]["tv"].update(spend_scale=True),
+            "spend_scale: must be a number, got True",
+        ),
+        (
+            lambda c: c["channels"]["tv"]["adstock"].update(alpha=True),
+            "alpha: must be a finite number or a prior, got True",
+        ),
         (
             lambda c: c["channels"]["tv"].update(
                 coefficient={"bounds": {"lower": 1e300, "upper": 1e308}}

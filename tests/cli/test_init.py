@@ -21,3 +21,13 @@ def test_init_sanitises_name(tmp_path):
     result = invoke("init", tmp_path / "_proj")
     assert result.exit_code == 0, result.stderr
     assert load_config(tmp_path / "_proj" / "mmm.yaml").name == "proj"
+
+
+def test_init_refuses_an_empty_name(tmp_path, monkeypatch):
+    """``mmm init "$DIR"`` with DIR unset: the current folder must not be scaffolded."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("", "  "):
+        result = invoke("init", name)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: DIRECTORY: is empty;")
+    assert list(tmp_path.iterdir()) == []

@@ -46,8 +46,9 @@ def test_schema_is_json_schema_with_priors(validator):
     assert "channels" in schema["properties"]
     titles = {v["title"] for v in schema["$defs"]["Prior"]["oneOf"]}
     assert {"Gamma", "HalfNormal", "bounds"} <= titles
-    adstocks = {v["title"] for v in schema["$defs"]["Adstock"]["oneOf"]}
-    assert {"none", "geometric", "delayed", "weibull"} == adstocks
+    shorthand, block = schema["$defs"]["Adstock"]["anyOf"]
+    assert shorthand == {"enum": ["none", "geometric", "delayed", "weibull"]}
+    assert {v["title"] for v in block["oneOf"]} == set(shorthand["enum"])
 
 
 def _example() -> dict:

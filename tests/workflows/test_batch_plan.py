@@ -114,3 +114,9 @@ def test_scheduler_addresses_refused_quickly(tmp_path, monkeypatch):
     assert time.monotonic() - t < 20
     listener.close()
     assert not (tmp_path / "runs").exists()
+    # a port nothing listens on: refused at once, not after the 30 s default deadline
+    monkeypatch.delenv("MMM_CONNECT_TIMEOUT")
+    t = time.monotonic()
+    result = invoke("fit", config, "--scheduler", address, "--json")
+    assert result.exit_code == 75 and "connection refused" in json.loads(result.stdout)["error"]
+    assert time.monotonic() - t < 5
