@@ -41,30 +41,41 @@ def fit_case(case: corpus.Case, folder: Path) -> dict:
         return {**row, "error": proc.stderr.strip()[-300:]}
     if "run_dir" not in result:
         return {**row, "error": result.get("error")}
+    attempts = result.get("attempts") or []  # the near-miss retry's record (README)
+    row["attempts"] = len(attempts) or 1
+    row["retry_seconds"] = round(sum(a.get("seconds") or 0 for a in attempts[1:]), 1)
     return {**row, **score(Path(result["run_dir"]), config.parent)}
 
 
 def table(rows: list[dict]) -> str:
     out = [
         "| case | exit | div | max r_hat | min ESS | covered | media share [HDI] (truth) "
-        "| wall s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| attempts | wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['case']} | {r['exit']} | | | | | {r['error'][:60]} | {r['wall_s']} |")
+            out.append(
+                f"| {r['case']} | {r['exit']} | | | | | {r['error'][:60]} | | {r['wall_s']} |"
+            )
             continue
         low, high = r["media_share_hdi"]
         out.append(
             f"| {r['case']} | {r['exit']} | {r['divergences']} | {r['max_r_hat']:.3f} | "
             f"{r['min_ess_bulk']:.0f} | {r['covered']}/{r['channels']} | "
             f"{r['media_share']:.1%}{f' [{low:.0%}, {high:.0%}]' if low == low else ''} "
-            f"({r['true_media_share']:.1%}) | {r['wall_s']} |"
+            f"({r['true_media_share']:.1%}) | {r['attempts']} | {r['wall_s']} |"
         )
     pairs = sum(r.get("channels", 0) for r in rows if "error" not in r)
     covered = sum(r.get("covered", 0) for r in rows if "error" not in r)
     if pairs:
         out.append(f"\ncoverage: {covered}/{pairs} (case, channel) pairs = {covered / pairs:.0%}")
+    retried = [r for r in rows if r.get("attempts", 1) > 1]
+    rescued = [r for r in retried if r["exit"] == 0]
+    out.append(
+        f"near-miss retries: {len(retried)} of {len(rows)} fits, {len(rescued)} rescued, "
+        f"{sum(r['retry_seconds'] for r in retried):.1f} s of sampling spent on them"
+    )
     return "\n".join(out)
 
 

@@ -49,8 +49,7 @@ def explain_failure(
     thresholds = diag["thresholds"]
     r_hat = worst(summary, "r_hat", thresholds["max_r_hat"], highest=True)
     ess = worst(summary, "ess_bulk", thresholds["min_ess_bulk"], highest=False)
-    diverging = np.asarray(idata["sample_stats"]["diverging"].transpose(*SAMPLE_DIMS))
-    concentrated = divergence_concentration(idata["posterior"], diverging)
+    concentrated = concentrated_divergences(idata)
     return {
         "worst_r_hat": r_hat,
         "lowest_ess": ess,
@@ -95,6 +94,13 @@ def elements(posterior: Any) -> Iterator[tuple[str, np.ndarray]]:
         for index in np.ndindex(*values.shape[2:]):
             label = ", ".join(str(c[i]) for c, i in zip(coords, index, strict=True))
             yield f"{name}[{label}]", values[(slice(None), slice(None), *index)]
+
+
+def concentrated_divergences(idata: Any) -> list[dict]:
+    """:func:`divergence_concentration` of a trace (posterior and ``sample_stats``): what both
+    the diagnosis and the near-miss rule (``nearmiss``) read."""
+    diverging = np.asarray(idata["sample_stats"]["diverging"].transpose(*SAMPLE_DIMS))
+    return divergence_concentration(idata["posterior"], diverging)
 
 
 def divergence_concentration(

@@ -1,8 +1,14 @@
-"""The convergence gate: r_hat, ESS and divergences of the free parameters against thresholds."""
+"""The convergence gate: r_hat, ESS and divergences of the free parameters against thresholds.
+
+The gate needs r_hat, and r_hat compares chains: ArviZ gives none for a single chain, so a gated
+fit of one chain could only fail. :func:`sampler_problem` refuses such settings, and posteriors
+too small for the steps after sampling, before anything is sampled.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import arviz as az
@@ -10,11 +16,38 @@ import numpy as np
 import pandas as pd
 
 from ..spec.config import Checks
+from .predictive import MIN_DRAWS
+
+MIN_CHAINS = 2  # r_hat compares chains
+
+
+def sampler_problem(chains: int, draws: int, gated: bool) -> tuple[tuple[str, ...], str] | None:
+    """Why a fit with these settings could not be analysed or checked, or None.
+
+    Returns the sampler keys concerned (the one to name first) and the reason, with the
+    minimum: at least ``MIN_DRAWS`` draws in all (``predictive.loo``), and with the convergence
+    checks on, at least ``MIN_CHAINS`` chains."""
+    total = chains * draws
+    if total < MIN_DRAWS:
+        return ("draws", "chains"), (
+            f"{chains} chain{'s' if chains != 1 else ''} x {draws} draws is {total} draws in "
+            f"all; at least {MIN_DRAWS} are needed: ELPD-LOO smooths the largest fifth of the "
+            f"draws' importance weights and needs at least 5 of them"
+        )
+    if gated and chains < MIN_CHAINS:
+        return ("chains",), (
+            f"{chains} chain cannot pass the convergence checks: r_hat compares chains and needs "
+            f"at least {MIN_CHAINS}; use {MIN_CHAINS} or more, or --quick for an unchecked run"
+        )
+    return None
 
 
 def posterior_summary(idata: Any, hdi_prob: float) -> pd.DataFrame:
-    """ArviZ summary of the stored (free) parameters: mean, sd, HDI, MCSE, ESS, r_hat."""
-    summary = az.summary(idata, ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
+    """ArviZ summary of the stored (free) parameters: mean, sd, HDI, MCSE, ESS, r_hat (NaN
+    where it cannot be computed: one chain, or a parameter that never moved)."""
+    with warnings.catch_warnings():  # ArviZ's divisions by zero in exactly those cases
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = az.summary(idata, ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
     summary.index.name = "parameter"
     return summary
 

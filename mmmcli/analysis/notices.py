@@ -142,3 +142,42 @@ def allocation_missing(status: str) -> str:
     """Why a run whose config asks for an allocation has none."""
     why = "was not checked (--quick)" if status == "unchecked" else "failed its checks"
     return f"no allocation: the fit {why}; optimize.allow_failed: true allocates anyway"
+
+
+def retry_line(attempts: list[dict] | None) -> str | None:
+    """What the retry policy did, in one line (``attempts``: the manifest's), or None when the
+    fit was sampled once: ``retried once: 1 divergence at target_accept 0.9; passed at 0.97``."""
+    if not attempts or len(attempts) < 2:
+        return None
+    first, last = attempts[0], attempts[-1]
+    before = _target(first)
+    times = "once" if len(attempts) == 2 else f"{len(attempts) - 1} times"
+    said = f"retried {times}: {_count(first.get('divergences'))} at target_accept {before}"
+    if last.get("status") == "passed":
+        return f"{said}; passed at {_target(last)}"
+    return f"{said}; failed again at {_target(last)} ({_failures(last)})"
+
+
+def _target(attempt: dict) -> str:
+    value = (attempt.get("settings") or {}).get("target_accept")
+    return f"{value:g}" if isinstance(value, int | float) else "?"
+
+
+def _failures(attempt: dict) -> str:
+    """The checks an attempt failed, with its figures: ``2 divergences, max r_hat 1.021``."""
+    out = []
+    for check in attempt.get("failed") or []:
+        if check == "divergences":
+            out.append(_count(attempt.get("divergences")))
+        elif check == "r_hat":
+            value = attempt.get("max_r_hat")
+            out.append("max r_hat n/a" if value is None else f"max r_hat {value:.3f}")
+        elif check == "ess_bulk":
+            out.append(f"min ESS bulk {attempt.get('min_ess_bulk') or 0:.0f}")
+        else:
+            out.append(str(check))
+    return ", ".join(out) or "failed"
+
+
+def _count(n: object) -> str:
+    return f"{n} divergence{'' if n == 1 else 's'}"

@@ -20,9 +20,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
+from scipy import special, stats
 
 INTERVALS = (0.5, 0.94)
+# PSIS smooths the largest fifth of the importance weights (3 sqrt(S) of them past 225 draws)
+# with a generalised Pareto fit that needs at least 5 of them: S >= 25 draws in all.
+MIN_DRAWS = 25
 
 
 def noise_draws(
@@ -81,7 +84,14 @@ class Loo:
 
 
 def loo(loglik: np.ndarray, chains: int, dates: list[str]) -> Loo:
-    """PSIS-LOO (ArviZ) of a (draws, periods) log-likelihood whose draws are chain-major."""
+    """PSIS-LOO (ArviZ) of a (draws, periods) log-likelihood whose draws are chain-major.
+
+    A Pareto k that PSIS could not estimate (NaN: too few distinct draws in the tail) is
+    reported as ``inf``, above any threshold: that period's estimate is not reliable. When PSIS
+    cannot run at all (the tail's values all equal, as in a chain that never moved), every
+    period falls back to plain importance sampling with k ``inf``, so the run is still written
+    and ``notices.loo_warning`` says that no period's estimate can be relied on.
+    """
     draws = loglik.shape[0] // chains
     cube = loglik[: chains * draws].reshape(chains, draws, -1)
     tree = xr.DataTree.from_dict(
@@ -90,17 +100,28 @@ def loo(loglik: np.ndarray, chains: int, dates: list[str]) -> Loo:
             "log_likelihood": xr.Dataset({"y": (("chain", "draw", "date"), cube)}),
         }
     )
-    with warnings.catch_warnings():  # said once, in our words, by ``loo_warning``
-        warnings.simplefilter("ignore", UserWarning)
-        result = az.loo(tree, pointwise=True)
-    k = np.asarray(result.pareto_k).ravel()
-    elpd_i = np.asarray(result.elpd_i).ravel()
-    threshold = float(result.good_k)
+    try:
+        with warnings.catch_warnings():  # said once, in our words, by ``loo_warning``
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = az.loo(tree, pointwise=True)
+        k = np.asarray(result.pareto_k, dtype=float).ravel()
+        elpd_i = np.asarray(result.elpd_i, dtype=float).ravel()
+        threshold, p_loo = float(result.good_k), float(result.p)
+        elpd, se = float(result.elpd), float(result.se)
+    except (ValueError, IndexError):  # PSIS's tail fit: too few or identical tail values
+        flat = cube.reshape(chains * draws, -1)
+        elpd_i = np.log(flat.shape[0]) - special.logsumexp(-flat, axis=0)
+        k = np.full(elpd_i.shape, np.inf)
+        threshold = good_k(flat.shape[0])
+        p_loo = float((special.logsumexp(flat, axis=0) - np.log(flat.shape[0]) - elpd_i).sum())
+        elpd, se = float(elpd_i.sum()), float(np.sqrt(len(elpd_i) * np.var(elpd_i)))
+    k = np.where(np.isnan(k), np.inf, k)
     return Loo(
         {
-            "elpd_loo": float(result.elpd),
-            "se": float(result.se),
-            "p_loo": float(result.p),
+            "elpd_loo": elpd,
+            "se": se,
+            "p_loo": p_loo,
             "pareto_k_max": float(np.max(k)),
             "pareto_k_threshold": threshold,
             "pareto_k_above": int(np.sum(k > threshold)),
@@ -108,3 +129,8 @@ def loo(loglik: np.ndarray, chains: int, dates: list[str]) -> Loo:
         },
         pd.DataFrame({"date": dates, "elpd_loo": elpd_i, "pareto_k": k}),
     )
+
+
+def good_k(draws: int) -> float:
+    """ArviZ's threshold on Pareto k for ``draws`` draws: ``min(1 - 1 / log10(S), 0.7)``."""
+    return float(min(1 - 1 / np.log10(draws), 0.7)) if draws > 1 else 0.7

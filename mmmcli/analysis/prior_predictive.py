@@ -8,7 +8,10 @@ prior folder is ``workflows.prior``'s job.
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +43,7 @@ def prior_predictive(
     cfg: Config, data: ModelData, model: pm.Model, draws: int, seed: int, prob: float = 0.94
 ) -> PriorPredictive:
     """Sample the prior predictive of ``model`` (the likelihood is not touched) and summarise."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet_pymc():
         warnings.simplefilter("ignore")
         idata = pm.sample_prior_predictive(
             draws=draws,
@@ -85,6 +88,20 @@ def prior_predictive(
         ignore_index=True,
     )
     return PriorPredictive(summary, target, float(outside.mean()))
+
+
+@contextmanager
+def quiet_pymc() -> Iterator[None]:
+    """PyMC's own log lines (``Sampling: [a_alpha, ...]`` on stderr) silenced for the block: a
+    command says what it does in its own words, and ``--quiet`` under cron must mean silence.
+    The level is restored after, for a notebook that imports the library."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def channel_summary(cfg: Config, data: ModelData, media: np.ndarray, tail: float) -> pd.DataFrame:

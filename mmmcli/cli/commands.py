@@ -35,8 +35,10 @@ from ..errors import (
 from ..interrupts import Interrupted
 from ..jsonsafe import clean_json
 from . import render
+from .surface import Command, Group, command_line_error, shown_paths
 
 app = typer.Typer(
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -86,7 +88,7 @@ def _root(
     """Bayesian Marketing Mix Modeling from a YAML file."""
 
 
-@app.command()
+@app.command(cls=Command)
 def fit(
     configs: Annotated[
         list[Path],
@@ -109,6 +111,13 @@ def fit(
     if_changed: Annotated[
         bool,
         typer.Option(help="Skip the fit when config, data and options match the newest run."),
+    ] = False,
+    no_retry: Annotated[
+        bool,
+        typer.Option(
+            "--no-retry",
+            help="Never sample a near miss again (a few divergences; see sampler.retry).",
+        ),
     ] = False,
     refresh_from: Annotated[
         Path | None,
@@ -151,7 +160,9 @@ def fit(
     if batch or scheduler is not None or os.environ.get("MMM_SCHEDULER"):
         _fit_batch(
             configs,
-            _batch_args(out, quick, draws, tune, chains, seed, engine, if_changed, mlflow, debug),
+            _batch_args(
+                out, quick, draws, tune, chains, seed, engine, if_changed, mlflow, debug, no_retry
+            ),
             out=out,
             quiet=quiet,
             refresh_from=refresh_from,
@@ -175,17 +186,16 @@ def fit(
             console=console,
             progress=not quiet,
             cores=cores,
+            retry=not no_retry,
             **_sampler(draws, tune, chains, seed, engine),
         )
 
     outcome = _guard(go, debug, as_json, "fit")
-    if as_json:
-        _emit(outcome.to_json())
-    elif not outcome.skipped:
+    if not outcome.skipped:
         render.channels(console, outcome.channels)
         render.media_share(console, outcome.metrics)
-    if not outcome.skipped:  # on stderr with --json too, like the rest of the human output
         render.diagnosis(console, outcome.diagnostics)
+    _result(as_json, outcome.to_json())
     raise typer.Exit(outcome.exit_code)
 
 
@@ -200,6 +210,7 @@ def _batch_args(
     if_changed: bool,
     mlflow: str | None,
     debug: bool,
+    no_retry: bool = False,
 ) -> list[str]:
     """The options each fit of a batch gets, paths made absolute (a worker's working directory
     is not this one)."""
@@ -208,7 +219,12 @@ def _batch_args(
     args: list[str] = []
     if out is not None:
         args += ["--out", str(out.resolve())]
-    for flag, on in (("--quick", quick), ("--if-changed", if_changed), ("--debug", debug)):
+    for flag, on in (
+        ("--quick", quick),
+        ("--if-changed", if_changed),
+        ("--debug", debug),
+        ("--no-retry", no_retry),
+    ):
         args += [flag] if on else []
     for flag, value in (("--draws", draws), ("--tune", tune), ("--chains", chains)):
         args += [flag, str(value)] if value is not None else []
@@ -245,7 +261,7 @@ def _fit_batch(
         if cores is not None:
             raise UsageError("--cores: a batch shares the cores itself; use --jobs")
         if jobs is not None and jobs < 1:
-            raise UsageError(f"--jobs: must be at least 1, got {jobs}")
+            raise UsageError(f"--jobs: must be >= 1, got {jobs}")
         found = expand(configs)
         where = scheduler or os.environ.get(ENV_SCHEDULER) or None
         console.print(f"Fitting {plural(len(found), 'config')} on {where or 'this machine'}")
@@ -260,15 +276,14 @@ def _fit_batch(
         )
 
     outcome = _guard(go, debug, as_json, "fit")
-    if as_json:
-        _emit(outcome.to_json())
     render.batch(console, outcome)
     if quiet:  # --quiet: only errors, one line each (on stderr, as always)
         render.batch_errors(errors, outcome)
+    _result(as_json, outcome.to_json())
     raise typer.Exit(outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     config: ConfigArg,
     out: OutOpt = None,
@@ -280,13 +295,11 @@ def check(
     from ..workflows.check import check as run_check
 
     plan = _guard(lambda: run_check(config, out=out), debug, as_json, "check")
-    if as_json:
-        _emit(plan)
-    else:
-        render.plan(_console(quiet), plan)
+    render.plan(_console(quiet), plan)
+    _result(as_json, plan)
 
 
-@app.command()
+@app.command(cls=Command)
 def prior(
     config: ConfigArg,
     out: OutOpt = None,
@@ -305,13 +318,11 @@ def prior(
     result = _guard(
         lambda: prior_check(config, out=out, draws=draws, seed=seed), debug, as_json, "prior"
     )
-    if as_json:
-        _emit(result)
-        return
     render.prior(_console(quiet), result)
+    _result(as_json, result)
 
 
-@app.command()
+@app.command(cls=Command)
 def compare(
     run: RunArg,
     baseline: Annotated[Path, typer.Argument(help="Baseline run folder, or .../latest.")],
@@ -329,14 +340,12 @@ def compare(
         as_json,
         "compare",
     )
-    if as_json:
-        _emit(result.to_json())
-    else:
-        render.comparison(_console(quiet), result)
+    render.comparison(_console(quiet), result)
+    _result(as_json, result.to_json())
     raise typer.Exit(4 if result.drifted else 0)
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     config: ConfigArg,
     folds: Annotated[int, typer.Option(min=1, max=50, help="Number of folds.")] = 5,
@@ -375,10 +384,8 @@ def validate(
         )
 
     result = _guard(go, debug, as_json, "validate")
-    if as_json:
-        _emit(result)
-    else:
-        render.validation(console, result)
+    render.validation(console, result)
+    _result(as_json, result)
     raise typer.Exit(result["exit_code"])
 
 
@@ -387,7 +394,7 @@ class Pattern(StrEnum):
     recent = "recent"
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     run: RunArg,
     out: Annotated[
@@ -412,15 +419,11 @@ def report(
         return write_report(folder, target)
 
     info = _guard(go, debug, as_json, "report")
-    if as_json:
-        _emit({"command": "report", "exit_code": 0, **info.to_json()})
-    elif not quiet:
-        _console(quiet).print(
-            f"Report: {info.path} ({info.bytes / 1e6:.2f} MB, {info.seconds:.2f} s)"
-        )
+    _console(quiet).print(f"Report: {info.path} ({info.bytes / 1e6:.2f} MB, {info.seconds:.2f} s)")
+    _result(as_json, {"command": "report", "status": "ok", "exit_code": 0, **info.to_json()})
 
 
-@app.command()
+@app.command(cls=Command)
 def track(
     run: RunArg,
     mlflow: Annotated[
@@ -440,17 +443,16 @@ def track(
     tracked = _guard(
         lambda: run_track(run, mlflow=mlflow, experiment=experiment), debug, as_json, "track"
     )
-    if as_json:
-        _emit({"command": "track", "exit_code": 0, "tracking": tracked.to_json()})
-    elif not quiet:
-        said = "already logged as" if tracked.already else "logged as"
-        _console(quiet).print(
-            f"MLflow: {said} run {tracked.run_id} in experiment '{tracked.experiment}' at "
-            f"{tracked.uri}" + (f" ({tracked.url})" if tracked.url else "")
-        )
+    said = "already logged as" if tracked.already else "logged as"
+    _console(quiet).print(
+        f"MLflow: {said} run {tracked.run_id} in experiment '{tracked.experiment}' at "
+        f"{tracked.uri}" + (f" ({tracked.url})" if tracked.url else "")
+    )
+    payload = {"command": "track", "status": "ok", "exit_code": 0, "tracking": tracked.to_json()}
+    _result(as_json, payload)
 
 
-@app.command()
+@app.command(cls=Command)
 def optimize(
     run: RunArg,
     budget: Annotated[
@@ -500,13 +502,11 @@ def optimize(
         )
 
     result = _guard(go, debug, as_json, "optimize")
-    if as_json:
-        _emit(result)
-    else:
-        render.allocation(_console(quiet), result)
+    render.allocation(_console(quiet), result)
+    _result(as_json, result)
 
 
-@app.command()
+@app.command(cls=Command)
 def init(
     directory: Annotated[
         str, typer.Argument(metavar="DIRECTORY", help="Folder to create the project in.")
@@ -523,7 +523,7 @@ def init(
     console.print(f"Next: mmm check {written[0]} && mmm fit {written[0]}")
 
 
-@app.command()
+@app.command(cls=Command)
 def schema() -> None:
     """Print the config's JSON Schema (for editor validation of YAML files)."""
     from ..spec.config import config_json_schema
@@ -549,6 +549,14 @@ def _sampler(
 
 def _console(quiet: bool) -> Console:
     return Console(stderr=True, quiet=quiet)
+
+
+def _result(as_json: bool, payload: dict) -> None:
+    """Every command ends the same way: its human account on stderr (already printed, unless
+    ``--quiet``) and, with ``--json``, one object on stdout with ``command``, ``status`` and
+    ``exit_code`` first."""
+    if as_json:
+        _emit(payload)
 
 
 def _emit(obj: Any) -> None:
@@ -606,7 +614,7 @@ def _traceback_log(exc: BaseException) -> str:
 
 
 def _fail(command: str, as_json: bool, code: int, message: str, label: str):
-    message = one_line(message)
+    message = shown_paths(one_line(message))
     errors.print(f"[red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if as_json:
         _emit(
@@ -638,7 +646,7 @@ def run(args: list[str]) -> int:
             app(args=[*args, "--help"], prog_name="mmm", standalone_mode=False)
             return exc.exit_code
         usage = f" (usage: {ctx.get_usage().removeprefix('Usage: ')})" if ctx else ""
-        return _exit_code(command, as_json, exc.exit_code, exc.format_message() + usage)
+        return _exit_code(command, as_json, exc.exit_code, command_line_error(exc) + usage)
     except typer.Abort:
         return _exit_code(command, as_json, 1, "aborted", "error")
     except Exception as exc:

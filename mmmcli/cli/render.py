@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analysis.compare import Comparison
+from ..decisions.labels import change_label, marginal_label, quantile_line
 from ..errors import plural
 
 NAME_WIDTH = 28  # longer channel names wrap in the channel table
@@ -27,7 +28,7 @@ def channels(console: Console, frame: pd.DataFrame) -> None:
     metric = "roas" if "roas_mean" in frame else "cpa"
     headers: tuple[str, ...] = ("channel", "spend", "contribution", "share", metric.upper())
     if f"m{metric}_mean" in frame:  # marginal: the return of the next unit of spend
-        headers += (f"m{metric.upper()}",)
+        headers += (marginal_label(metric),)
     rows = _channel_rows(frame, metric, split=False)
     if sum(_widths(rows, headers)) > console.width:
         rows = _channel_rows(frame, metric, split=True)
@@ -93,27 +94,30 @@ def _channel_rows(frame: pd.DataFrame, metric: str, split: bool) -> list[tuple[s
 
 def allocation(console: Console, result: dict[str, Any]) -> None:
     """``mmm optimize``: the recommended split, the gain over the recent mix, the warnings."""
-    metric = "mroas" if result["kind"] == "revenue" else "mcpa"
+    metric = "roas" if result["kind"] == "revenue" else "cpa"
     table = Table(
         title=f"Allocation of {result['budget']:,.0f} over {result['periods']} periods "
         f"from {result['first_period']} ({result['objective']} of the response)",
         title_justify="left",
     )
-    for col in ("channel", "recent", "recommended", "change", "response", metric.upper()):
+    header = marginal_label(metric)
+    for col in ("channel", "recent", "recommended", "change", "response", header):
         table.add_column(col, justify="left" if col == "channel" else "right")
     for row in result["allocation"]:
-        change = row["change_pct"]
         table.add_row(
             escape(str(row["channel"])),
             f"{row['recent_spend']:,.0f}",
             f"{row['recommended_spend']:,.0f}",
-            f"{change:+.0f}%" if change is not None else "new",
+            change_label(row["recent_spend"], row["recommended_spend"]),
             f"{row['response_mean']:,.4g}\n"
             f"[{row['response_hdi_low']:,.4g}, {row['response_hdi_high']:,.4g}]",
-            f"{row[metric + '_mean']:,.3g}",
+            f"{row[f'm{metric}_mean']:,.3g}",
         )
     console.print(table)
     r = result
+    said = quantile_line(r)
+    if said:
+        console.print(said)
     console.print(
         f"Expected response {r['response_mean']:,.4g} vs {r['baseline_response_mean']:,.4g} "
         f"with the recent mix at the same budget: gain {r['gain_mean']:,.4g} "
@@ -334,6 +338,10 @@ def batch_line(console: Console, item: Any, quiet: bool = False) -> None:
     colour = {0: "green", 3: "red", 75: "yellow"}.get(item.exit_code, "red")
     tail = f"  {item.error}" if item.error else (f"  {item.run_dir}" if item.run_dir else "")
     skipped = " (unchanged, not refitted)" if item.skipped else ""
+    from ..analysis.notices import retry_line
+
+    retried = None if item.skipped else retry_line(item.result.get("attempts"))
+    skipped += f" ({retried})" if retried else ""  # a near miss sampled again
     console.print(
         f"[{colour}]{item.status}[/] {escape(item.config)} exit {item.exit_code}, "
         f"{item.seconds:.1f} s{skipped}{escape(tail)}",

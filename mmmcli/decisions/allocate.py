@@ -10,7 +10,14 @@ with a threshold (Hill with slope > 1) are not concave, so SLSQP starts from sev
 optimum is kept.
 
 Every recommendation is reported against keeping the recent mix at the same budget: the gain
-per draw, its HDI and the probability that it is positive.
+per draw, its HDI and the probability that it is positive; a plan that maximised a quantile is
+also reported on that quantile, for the plan and the baseline, since that is what it is best at.
+
+A request is checked against what the data and the posterior can answer (``limits``): a budget
+more than ``BUDGET_MULTIPLE`` times the most the data ever spent over as many periods asks the
+curves about spend they know nothing of (and, far enough out, overflows the arithmetic), one
+below a millionth of it is lost in rounding, and a quantile with fewer than ``QUANTILE_DRAWS``
+draws beyond it is extrapolated, not estimated.
 """
 
 from __future__ import annotations
@@ -25,10 +32,19 @@ from ..analysis import efficiency
 from ..analysis.stats import hdi
 from ..errors import UsageError
 from ..spec.config import Optimize
+from .intervals import credible, holding_mean
 from .response import ResponseModel, Scenario, horizon
 
 RANDOM_STARTS = 4
 MARGINAL_STEP = 0.01
+# A budget may be at most this many times the most the data spent in as many periods: 10x is
+# already far past the curves' support (the plan warns from 1.2x a channel's peak period), and
+# is still a question a planner asks; 1e12 or 1e308 are not, and overflow the arithmetic.
+BUDGET_MULTIPLE = 10
+MIN_BUDGET_SHARE = 1e-6  # and at least this share of it (see ``_check_budget``)
+# Draws a quantile needs on its far side to be estimated rather than extrapolated: with k draws
+# below it, a quantile's Monte Carlo error is about 1/sqrt(k) of the quantile's own level.
+QUANTILE_DRAWS = 10
 
 
 @dataclass
@@ -51,14 +67,19 @@ class Limits:
     pattern: np.ndarray  # (periods, channels), columns summing to 1
 
 
-def limits(channels: list[str], spend: np.ndarray, request: Optimize) -> Limits:
-    """The request checked against the observed spend (T, C) of ``channels``: UsageError (exit
-    2) naming the field. Needs no posterior, so ``mmm check`` and ``mmm fit`` run it before
-    sampling for a config's ``optimize:`` block."""
+def limits(
+    channels: list[str], spend: np.ndarray, request: Optimize, draws: int | None = None
+) -> Limits:
+    """The request checked against the observed spend (T, C) of ``channels`` and, when given,
+    the number of posterior ``draws``: UsageError (exit 2) naming the field. Needs no
+    posterior, so ``mmm check`` and ``mmm fit`` run it before sampling for a config's
+    ``optimize:`` block."""
     n = request.periods
     rows = len(spend)
     if n > rows:
         raise UsageError(f"periods: {n} is more than the {rows} observed periods")
+    if draws is not None and request.quantile is not None:
+        check_quantile(request.quantile, draws)
     for key in ("bounds", "spend_bounds"):
         for channel in getattr(request, key):
             if channel not in channels:
@@ -70,6 +91,7 @@ def limits(channels: list[str], spend: np.ndarray, request: Optimize) -> Limits:
     budget = float(request.budget) if request.budget is not None else float(recent.sum())
     if not budget > 0:
         raise UsageError(f"budget: nothing was spent in the last {n} periods; give a budget")
+    _check_budget(budget, spend, n)
     lower, upper = np.zeros(len(recent)), np.full(len(recent), budget)
     given: dict[int, str] = {}
     for channel, (lo, hi) in request.bounds.items():
@@ -90,15 +112,16 @@ def limits(channels: list[str], spend: np.ndarray, request: Optimize) -> Limits:
     for j in range(len(channels)):
         if lower[j] > upper[j]:
             raise UsageError(
-                f"{given[j]}: its lower bound {lower[j]:,.2f} is above the budget {budget:,.2f}"
+                f"{given[j]}: its lower bound {amount(lower[j])} is above the budget "
+                f"{amount(budget)}"
             )
     if lower.sum() > budget * (1 + 1e-9):
         raise UsageError(
-            f"budget: {budget:,.2f} is below the sum of the lower bounds ({lower.sum():,.2f})"
+            f"budget: {amount(budget)} is below the sum of the lower bounds ({amount(lower.sum())})"
         )
     if upper.sum() < budget * (1 - 1e-9):
         raise UsageError(
-            f"budget: {budget:,.2f} is above the sum of the upper bounds ({upper.sum():,.2f})"
+            f"budget: {amount(budget)} is above the sum of the upper bounds ({amount(upper.sum())})"
         )
     if request.pattern == "recent":
         safe = np.where(recent > 0, recent, 1.0)
@@ -108,9 +131,55 @@ def limits(channels: list[str], spend: np.ndarray, request: Optimize) -> Limits:
     return Limits(budget, lower, upper, recent, pattern)
 
 
+def _check_budget(budget: float, spend: np.ndarray, n: int) -> None:
+    """UsageError unless ``budget`` is within what the data and the arithmetic support, judged
+    against the most the data spent in any ``n`` consecutive periods: at most
+    ``BUDGET_MULTIPLE`` times that, and at least ``MIN_BUDGET_SHARE`` of it (below, the
+    response of 1% more budget drowns in the rounding of the carry-in it is added to, and every
+    marginal CPA reads infinite)."""
+    most = float(np.convolve(spend.sum(axis=1), np.ones(n), mode="valid").max())
+    span = "one observed period" if n == 1 else f"{n} consecutive observed periods"
+    if not budget <= BUDGET_MULTIPLE * most:
+        raise UsageError(
+            f"budget: {amount(budget)} is more than the data can support: at most "
+            f"{amount(BUDGET_MULTIPLE * most)} ({BUDGET_MULTIPLE} x {amount(most)}, the most "
+            f"spent in any {span})"
+        )
+    if budget < MIN_BUDGET_SHARE * most:
+        raise UsageError(
+            f"budget: {amount(budget)} is too small to compute with: at least "
+            f"{amount(MIN_BUDGET_SHARE * most)} (a millionth of {amount(most)}, the most spent "
+            f"in any {span})"
+        )
+
+
+def check_quantile(quantile: float, draws: int) -> None:
+    """UsageError unless ``QUANTILE_DRAWS`` draws lie beyond ``quantile`` on its far side."""
+    floor = QUANTILE_DRAWS / draws
+    if floor >= 0.5:
+        raise UsageError(
+            f"quantile: the run's {draws} posterior draws are too few for any quantile "
+            f"(at least {2 * QUANTILE_DRAWS}); optimize the mean instead"
+        )
+    if not floor <= quantile <= 1 - floor:
+        raise UsageError(
+            f"quantile: {quantile:g} is finer than the run's {draws:,} posterior draws can "
+            f"resolve (it needs {QUANTILE_DRAWS} draws beyond it): between {floor:g} and "
+            f"{1 - floor:g}"
+        )
+
+
+def amount(x: float) -> str:
+    """A sum of money in a message: ``1,234``, ``12.50`` below 100, and in scientific notation
+    once it is too long or too small to read (a bound of 1e300 is not worth 300 digits)."""
+    if abs(x) >= 1e15 or 0 < abs(x) < 0.01:
+        return f"{x:.4g}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
 def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> Allocation:
     """The allocation of ``request.budget`` that maximises the objective, with its evidence."""
-    lim = limits(model.channels, model.spend, request)
+    lim = limits(model.channels, model.spend, request, model.draws)
     scenario = horizon(model, lim.pattern)
     best, runs = optimise(scenario, lim, request.quantile)
     recent_total = lim.recent.sum()
@@ -137,26 +206,31 @@ def allocate(model: ResponseModel, request: Optimize, prob: float = 0.94) -> All
             f"the recent mix at this budget is outside the bounds for {names}: the gain compares "
             f"with a plan the bounds would not allow"
         )
-    g_low, g_high = hdi(gain, prob)
-    total = chosen.sum(axis=1)
-    t_low, t_high = hdi(total, prob)
-    k_low, k_high = hdi(kept.sum(axis=1), prob)
+    g_mean, g_low, g_high = credible(gain, prob)
+    t_mean, t_low, t_high = credible(chosen.sum(axis=1), prob)
+    k_mean, k_low, k_high = credible(kept.sum(axis=1), prob)
+    q = request.quantile
     summary = {
         "budget": lim.budget,
         "periods": request.periods,
         "pattern": request.pattern,
-        "objective": "mean" if request.quantile is None else f"quantile {request.quantile:g}",
+        "objective": "mean" if q is None else f"quantile {q:g}",
+        "quantile": q,
         "draws": model.draws,
         "starts": len(runs),
         "converged_starts": sum(r["success"] for r in runs),
         "first_period": _next_period(model),
-        "response_mean": float(total.mean()),
+        "response_mean": float(t_mean),
         "response_hdi_low": float(t_low),
         "response_hdi_high": float(t_high),
-        "baseline_response_mean": float(kept.sum(axis=1).mean()),
+        "baseline_response_mean": float(k_mean),
         "baseline_response_hdi_low": float(k_low),
         "baseline_response_hdi_high": float(k_high),
-        "gain_mean": float(gain.mean()),
+        # the objective itself when it was a quantile (Harrell-Davis, as optimised): the mean
+        # is not what such a plan is best at, and can read as a loss where it is not one
+        "response_quantile": None if q is None else scenario.objective(best, q)[0],
+        "baseline_response_quantile": None if q is None else scenario.objective(baseline, q)[0],
+        "gain_mean": float(g_mean),
         "gain_hdi_low": float(g_low),
         "gain_hdi_high": float(g_high),
         "gain_probability_positive": float((gain > 0).mean()),
@@ -248,8 +322,8 @@ def _table(
     prob: float,
 ) -> pd.DataFrame:
     rows = []
+    mean, low, high = credible(chosen, prob)
     for j, channel in enumerate(model.channels):
-        low, high = hdi(chosen[:, j], prob)
         row = {
             "channel": channel,
             "recent_spend": float(lim.recent[j]),
@@ -259,9 +333,9 @@ def _table(
             "baseline_spend": float(baseline[j]),
             "lower_bound": float(lim.lower[j]),
             "upper_bound": float(lim.upper[j]),
-            "response_mean": float(chosen[:, j].mean()),
-            "response_hdi_low": float(low),
-            "response_hdi_high": float(high),
+            "response_mean": float(mean[j]),
+            "response_hdi_low": float(low[j]),
+            "response_hdi_high": float(high[j]),
             "baseline_response_mean": float(kept[:, j].mean()),
         }
         row.update(marginal_summary(model.kind, extra[:, j], float(spent[j]), prob))
@@ -271,13 +345,14 @@ def _table(
 
 def marginal_summary(kind: str, extra: np.ndarray, spent: float, prob: float) -> dict:
     """``mroas_mean/_hdi_low/_hdi_high`` (revenue) or ``mcpa_*`` (conversions) of draws of the
-    extra response bought by ``spent`` more spend."""
+    extra response bought by ``spent`` more spend; the interval always holds the mean
+    (``intervals``)."""
 
     def interval(x: np.ndarray) -> tuple[float, float]:
         low, high = hdi(x, prob)
         return float(low), float(high)
 
-    out = efficiency.summary(kind, extra, spent, interval)
+    out = holding_mean(efficiency.summary(kind, extra, spent, interval), efficiency.metric(kind))
     return {f"m{k}": v for k, v in out.items()}
 
 

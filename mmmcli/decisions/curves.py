@@ -21,8 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..analysis.stats import hdi
 from .allocate import MARGINAL_STEP, marginal_summary
+from .intervals import credible
 from .response import ResponseModel, Scenario, fitted_window
 
 MULTIPLIERS = np.round(np.linspace(0.0, 2.0, 41), 10)
@@ -36,14 +36,14 @@ def response_curves(model: ResponseModel, prob: float) -> pd.DataFrame:
     draws = _by_chunk(thinned, lambda scen: [scen.response(m * totals) for m in MULTIPLIERS])
     parts = []
     for m, values in zip(MULTIPLIERS, draws, strict=True):  # values: (D, C)
-        low, high = hdi(values, prob)
+        mean, low, high = credible(values, prob)
         parts.append(
             pd.DataFrame(
                 {
                     "channel": model.channels,
                     "multiplier": m,
                     "spend": m * totals,
-                    "response_mean": values.mean(axis=0),
+                    "response_mean": mean,
                     "response_hdi_low": low,
                     "response_hdi_high": high,
                 }

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import DataError
 from ..spec.config import Config
 from .csv import numeric_column, parse_dates, read_csv, require_columns
+from .target import check_target
 
 MIN_TRAIN_PERIODS = 20
 DAYS_PER_YEAR = 365.25
@@ -36,6 +37,7 @@ class ModelData:
     fourier: np.ndarray  # (T, 2 * order)
     fourier_names: list[str]
     n_train: int
+    target: str = "target"  # the target's column, for messages
 
     @property
     def n(self) -> int:
@@ -83,6 +85,7 @@ class ModelData:
             self.fourier[:stop],
             self.fourier_names,
             min(self.n_train, stop),
+            self.target,
         )
 
 
@@ -94,25 +97,45 @@ def training_window(cfg: Config, data: ModelData, n_train: int, n: int) -> Model
             f"{data.path}: a training window of {n_train} periods is too short; at least "
             f"{MIN_TRAIN_PERIODS} needed"
         )
-    end = data.dates[n_train - 1].date()
+    end = f"up to {data.dates[n_train - 1].date()}, the end of a training window"
+    scales = check_fitted(
+        cfg, data.path, data.y[:n], data.spend[:n], data.controls[:n], n_train, None, end
+    )
+    window = data.subset(n)
+    window.spend_scale = scales
+    window.n_train = n_train
+    return window
+
+
+def check_fitted(
+    cfg: Config,
+    path: Path,
+    y: np.ndarray,
+    spend: np.ndarray,
+    controls: np.ndarray,
+    n_train: int,
+    lines: np.ndarray | None,
+    when: str = "in the fitted periods",
+) -> np.ndarray:
+    """What the fitted periods (the first ``n_train`` rows) must hold, for the whole data and
+    for every validation window alike: a usable target (``target.check_target``), some spend on
+    every channel, every control varying. Returns each channel's spend scale."""
+    check_target(path, cfg.target.column, cfg.target.kind, y, n_train, lines)
     scales = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
-        train = data.spend[:n_train, j]
+        train = spend[:n_train, j]
         if not (train > 0).any():
             raise DataError(
-                f"{data.path}: column {ch.spend!r} (channel {name}) has no non-zero spend "
-                f"up to {end}, the end of a training window"
+                f"{path}: column {ch.spend!r} (channel {name}) has no non-zero spend {when}"
             )
         scales.append(ch.spend_scale or float(train[train > 0].mean()))
     for k, (name, ctrl) in enumerate(cfg.controls.items()):
-        if np.ptp(data.controls[:n_train, k]) == 0:
+        if np.ptp(controls[:n_train, k]) == 0:
             raise DataError(
-                f"{data.path}: column {ctrl.column!r} (control {name}) is constant up to {end}"
+                f"{path}: column {ctrl.column!r} (control {name}) is constant {when}; "
+                f"the intercept already covers it"
             )
-    window = data.subset(n)
-    window.spend_scale = np.asarray(scales, dtype=float)
-    window.n_train = n_train
-    return window
+    return np.asarray(scales, dtype=float)
 
 
 def load_data(cfg: Config) -> ModelData:
@@ -166,21 +189,7 @@ def load_data(cfg: Config) -> ModelData:
     if 2 * order >= n_train // 2:
         raise DataError(f"{path}: {n_train} periods are too few for yearly_fourier_order {order}")
 
-    scales = []
-    for j, (name, ch) in enumerate(cfg.channels.items()):
-        train = spend[:n_train, j]
-        if not (train > 0).any():
-            raise DataError(
-                f"{path}: column {ch.spend!r} (channel {name}) has no non-zero spend "
-                f"in the fitted periods"
-            )
-        scales.append(ch.spend_scale or float(train[train > 0].mean()))
-    for k, (name, ctrl) in enumerate(cfg.controls.items()):
-        if np.ptp(controls[:n_train, k]) == 0:
-            raise DataError(
-                f"{path}: column {ctrl.column!r} (control {name}) is constant; "
-                f"the intercept already covers it"
-            )
+    scales = check_fitted(cfg, path, y, spend, controls, n_train, lines)
 
     dt = pd.DatetimeIndex(frame[dc])
     fourier, names = fourier_terms(dt, order)
@@ -193,10 +202,11 @@ def load_data(cfg: Config) -> ModelData:
         controls=controls,
         channels=list(cfg.channels),
         control_names=list(cfg.controls),
-        spend_scale=np.asarray(scales, dtype=float),
+        spend_scale=scales,
         fourier=fourier,
         fourier_names=names,
         n_train=n_train,
+        target=cfg.target.column,
     )
 
 

@@ -7,6 +7,8 @@ prior there. NUTS then shows it as high r_hat, low ESS or divergences, long afte
 have said so. These checks look only at the fitted periods' spends (numpy, no model), so
 ``mmm check`` warns before any sampling, and a failed fit's diagnosis
 (``analysis.diagnosis``) reuses the same findings as its advice: each check has one owner, here.
+The target is screened too (:func:`target_support`), and one of its checks refuses instead of
+warning: a target that moves in fewer fitted periods than the model has free parameters.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
 from ..spec import names
 from .data import ModelData
 
@@ -25,6 +28,7 @@ MIN_ACTIVE_SHARE = 0.05  # share of periods with non-zero spend
 MIN_ACTIVE_PERIODS = 3
 MIN_SPEND_SHARE = 0.01  # share of the total spend over all channels
 PERIODS_PER_PARAMETER = 3  # measured: 29 parameters on 104 weeks fit cleanly (corpus)
+MAX_TARGET_REPEAT = 0.5  # share of fitted periods at the target's most common value (zeros)
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,10 @@ class Finding:
     prints it as a warning and a failed fit lists it as advice, so it is worded once.
     """
 
-    kind: str  # correlated | flat | sparse | small | parameters
-    channels: tuple[str, ...]  # the channels concerned (none for "parameters")
-    value: float  # r, coefficient of variation, active periods, spend share, parameters
+    kind: str  # correlated | flat | sparse | small | parameters | target
+    channels: tuple[str, ...]  # the channels concerned (none for "parameters" and "target")
+    value: float  # r, coefficient of variation, active periods, spend share, parameters,
+    # or for "target" the share of fitted periods at one value or below zero
     message: str
 
     def to_json(self) -> dict:
@@ -148,12 +153,17 @@ def flat_spends(
         mean = float(column.mean())
         cv = float(column.std() / mean) if mean > 0 else 0.0
         if cv < threshold:
+            how = (
+                "is the same in every fitted period"
+                if np.ptp(spend[:, j]) == 0
+                else f"barely varies (coefficient of variation {cv:.3f})"
+            )
             found.append(
                 Finding(
                     "flat",
                     (name,),
                     cv,
-                    f"{name} spend barely varies (coefficient of variation {cv:.3f}): the data "
+                    f"{name} spend {how}: the data "
                     f"cannot tell its effect from the intercept's; give its coefficient bounds "
                     f"or a ROAS/CPA prior, or calibrate it with a lift test",
                 )
@@ -196,8 +206,7 @@ def too_many_parameters(
     A random walk's steps are left out of the count: they are tied to each other by the walk's
     step size (counted), so they do not need periods of their own the way free parameters do.
     """
-    walk = names.grw_step("")
-    counted = {k: v for k, v in parameters.items() if not k.endswith(walk)}
+    counted = _counted(parameters)
     total = sum(counted.values())
     if total * per_parameter <= periods:
         return []
@@ -219,3 +228,64 @@ def too_many_parameters(
             f"one per {per_parameter} periods): " + ", ".join(hints),
         )
     ]
+
+
+def _counted(parameters: Mapping[str, int]) -> dict[str, int]:
+    """The free parameters that need periods of their own: a random walk's steps are tied to
+    each other by the walk's step size (counted), so they are left out."""
+    walk = names.grw_step("")
+    return {k: v for k, v in parameters.items() if not k.endswith(walk)}
+
+
+def target_support(
+    data: ModelData, parameters: Mapping[str, int], most: float = MAX_TARGET_REPEAT
+) -> list[Finding]:
+    """Whether the target moves in enough fitted periods for the model's free parameters.
+
+    A target that sits at one value (zero, usually) in most periods carries its information in
+    the few periods where it leaves it: with fewer such periods than free parameters the fit
+    can only return its priors, so that is refused (DataError, exit 2: the one refusal among the
+    screens, since only the built model knows its parameters). More than ``most`` of the
+    periods at one value, or negative values (refunds in a revenue target), are warned about:
+    legitimate, but the Normal or Student-t noise then spreads over values the target never
+    takes, and positive media contributions cannot explain a negative period.
+    """
+    y = np.asarray(data.y[: data.n_train], dtype=float)
+    n = len(y)
+    values, counts = np.unique(y, return_counts=True)
+    top = int(counts.argmax())
+    level, repeated = float(values[top]), int(counts[top])
+    moving = n - repeated if repeated > 1 else n
+    total = sum(_counted(parameters).values())
+    column = f"column {data.target!r} (the target)"
+    if moving < total:
+        raise DataError(
+            f"{data.path}: {column} is {level:g} in {repeated} of the {n} fitted periods; the "
+            f"{moving} others are fewer than the model's {total} free parameters, so a fit "
+            f"would return its priors (fit more periods, a coarser frequency, or fewer channels)"
+        )
+    found = []
+    if repeated > 1 and repeated > most * n:
+        found.append(
+            Finding(
+                "target",
+                (),
+                repeated / n,
+                f"{data.target} is {level:g} in {repeated} of {n} fitted periods: the estimates "
+                f"rest on the {moving} others, and the model's noise spreads over values the "
+                f"target never takes; aggregate to a coarser frequency if it is this sparse",
+            )
+        )
+    negative = int((y < 0).sum())
+    if negative:
+        found.append(
+            Finding(
+                "target",
+                (),
+                negative / n,
+                f"{data.target} is negative in {negative} of {n} fitted periods (refunds or "
+                f"corrections?): media contributions are positive, so the baseline and the noise "
+                f"alone explain those periods",
+            )
+        )
+    return found

@@ -236,7 +236,8 @@ def default_return(cfg: Config, data: ModelData) -> dict[str, dict[str, Any]]:
     coefficient of variation ``sqrt(exp(s**2) - 1) * sqrt(sum w_j**2)``, so ``s`` grows with
     the number of channels and the total's spread stays as configured. A CPA is the inverse of
     a return: ``LogNormal(-mu, s)``. Empty when the target's total is not positive (a share of
-    it means nothing): those channels keep a prior on the coefficient.
+    it means nothing): those channels keep a prior on the coefficient. (``inputs.target``
+    refuses such a target when the data are read, so only hand-built data reach this.)
     """
     n = data.n_train
     y_total = float(data.y[:n].sum())

@@ -30,8 +30,10 @@ from ..analysis.notices import (
     run_warnings,
     verdict,
 )
+from ..decisions.labels import change_label, quantile_line
 from ..errors import UsageError
 from ..runs.folder import RUN_NAME, completed_runs
+from .attempts import attempt_rows, retry_sentence
 
 PLOTS = "plots"
 MAX_CHANGES = 12  # drifted quantities listed in the headline; the rest are counted
@@ -185,6 +187,7 @@ def report_context(run: Path) -> dict[str, Any]:
         "conflicts": _conflicts(conflicts),
         "priors": _priors(files.csv("priors.csv")),
         "diagnostics": _diagnostics(diag, files.csv("posterior_summary.csv")),
+        "attempts": attempt_rows(manifest.get("attempts")),
         "reproduce": _reproduce(manifest),
         "config_text": files.text("config.resolved.yaml"),
     }
@@ -216,6 +219,7 @@ def _headline(manifest: dict, config: dict, metrics: dict, status: str) -> dict[
         "data_path": data.get("path"),
         "refreshed_from": refresh.get("from"),
         "exit_code": manifest.get("exit_code"),
+        "retry": retry_sentence(manifest.get("attempts")),
     }
 
 
@@ -367,9 +371,7 @@ def _allocation(files: RunFiles, run: Path, kind: str) -> dict[str, Any] | None:
             "channel": str(r["channel"]),
             "recent": num(r.get("recent_spend")),
             "recommended": num(r.get("recommended_spend")),
-            "change": "new"
-            if r.get("change_pct") is None or not math.isfinite(r["change_pct"])
-            else f"{r['change_pct']:+.0f}%",
+            "change": change_label(r["recent_spend"], r["recommended_spend"]),
             "response": num(r.get("response_mean"), 4),
             "response_hdi": interval(r.get("response_hdi_low"), r.get("response_hdi_high")),
             "marginal": num(r.get(f"{marginal}_mean")),
@@ -377,6 +379,7 @@ def _allocation(files: RunFiles, run: Path, kind: str) -> dict[str, Any] | None:
         for r in table.to_dict(orient="records")
     ]
     s = summary
+    quantile = quantile_line(s)
     return {
         "folder": where,
         "rows": rows,
@@ -389,7 +392,7 @@ def _allocation(files: RunFiles, run: Path, kind: str) -> dict[str, Any] | None:
             f"with the recent mix at the same budget; gain {num(s.get('gain_mean'), 4)} "
             f"({pct(s.get('hdi_prob'), 0)} HDI {num(s.get('gain_hdi_low'), 4)} to "
             f"{num(s.get('gain_hdi_high'), 4)}), P(gain > 0) = "
-            f"{num(s.get('gain_probability_positive'), 2)}."
+            f"{num(s.get('gain_probability_positive'), 2)}." + (f" {quantile}." if quantile else "")
         ),
         "warnings": [str(w) for w in s.get("warnings") or []],
     }
@@ -510,7 +513,7 @@ def _reproduce(manifest: dict) -> dict[str, Any]:
         ],
         "git": git,
         "fingerprint": manifest.get("fingerprint"),
-        "sampler": ", ".join(f"{k} {v}" for k, v in sampler.items()),
+        "sampler": ", ".join(f"{k} {_setting(v)}" for k, v in sampler.items()),
         "timings": [  # not the page's own time: a page cannot contain the time it took
             (k, f"{num(v, 2)} s")
             for k, v in (manifest.get("timings_seconds") or {}).items()
@@ -519,3 +522,10 @@ def _reproduce(manifest: dict) -> dict[str, Any]:
         "versions": list((manifest.get("versions") or {}).items()),
         "platform": manifest.get("platform"),
     }
+
+
+def _setting(value: Any) -> str:
+    """A sampler setting for the reproduce section (``retry``: ``max 1, target_accept 0.97``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {v}" for k, v in value.items()) + "}"
+    return str(value)

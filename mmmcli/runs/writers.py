@@ -167,9 +167,12 @@ def manifest(
     run: RunFolder,
     inputs: dict,
     warnings: list[str] | None = None,
+    attempts: list[dict] | None = None,
 ) -> dict:
-    """Provenance of a run: versions, inputs' hashes, settings, timings and outcome, and the
-    warnings said about its inputs before sampling (the report shows them again)."""
+    """Provenance of a run: versions, inputs' hashes, settings, timings and outcome, the
+    warnings said about its inputs before sampling (the report shows them again), and each
+    attempt at sampling it (``analysis.nearmiss.attempt_record``; two after a retried near
+    miss, whose written trace and ``settings`` are the last attempt's)."""
     config_path = inputs["config"]["path"]
     return {
         "tool": "mmm",
@@ -203,6 +206,7 @@ def manifest(
         "finished_at": datetime.now(UTC).isoformat(),
         "run_dir": str(run.final),
         "warnings": list(warnings or []),
+        "attempts": list(attempts or []),
     }
 
 

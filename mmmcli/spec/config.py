@@ -321,6 +321,31 @@ class Trend(Strict):
         return shorthand_json_schema(block, kinds, "A linear trend (default) or none")
 
 
+class Retry(Strict):
+    """What ``mmm fit`` does after a near miss: a fit that failed its gate only because of a
+    few divergences (at most 1% of the draws, in no parameter's tail, r_hat and ESS passing) is
+    sampled once more with smaller steps (``target_accept``, only ever higher than the fit's)
+    and a new seed derived from ``sampler.seed``, and judged on its own against the same
+    thresholds. ``retry: false`` or ``max: 0`` switches it off. At most one retry: a second
+    one would be shopping for a lucky seed."""
+
+    max: int = Field(1, ge=0, le=1, description="Retries after a near miss: 1 or 0 (off)")
+    target_accept: float = Field(0.97, gt=0.5, lt=1, description="target_accept of the retry")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bool(cls, data: Any) -> Any:
+        if isinstance(data, bool):  # retry: false (off) / retry: true (the defaults)
+            return {} if data else {"max": 0}
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """``retry: false`` is short for ``retry: {max: 0}``."""
+        block = dict(handler.resolve_ref_schema(handler(core_schema)))
+        return {"anyOf": [{"type": "boolean"}, block], "description": block.get("description")}
+
+
 class Sampler(Strict):
     engine: Literal["nutpie", "pymc"] = "nutpie"
     chains: int = Field(4, ge=1, le=64)
@@ -329,6 +354,7 @@ class Sampler(Strict):
     target_accept: float = Field(0.9, gt=0.5, lt=1)
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Any integer up to 2**63 - 1")
     cores: int | None = Field(None, ge=1)
+    retry: Retry = Field(default_factory=Retry, description="Sample again after a near miss")
 
 
 class MediaShare(Strict):
@@ -429,18 +455,44 @@ class Optimize(Strict):
     def _limits(self) -> Optimize:
         for key in ("bounds", "spend_bounds"):
             for channel, (lo, hi) in getattr(self, key).items():
-                for value in (lo, hi):
-                    if value is not None and not (0 <= value < float("inf")):
-                        raise ValueError(f"{key}.{channel}: {value:g} is not a finite value >= 0")
-                if lo is not None and hi is not None and lo > hi:
-                    raise ValueError(f"{key}.{channel}: lower {lo:g} is above upper {hi:g}")
-        both = set(self.bounds) & set(self.spend_bounds)
-        if both:
-            raise ValueError(
-                f"channels with both bounds and spend_bounds: {', '.join(sorted(both))}; "
-                f"give one kind per channel"
-            )
+                problem = bound_problem(lo, hi)
+                if problem:
+                    raise ValueError(f"{key}.{channel}: {problem}")
+        problem = both_kinds(self.bounds, self.spend_bounds)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+# The rules for bounds, shared by a config's ``optimize:`` block and ``mmm optimize``'s options
+# (which are checked as given, before they are merged with the block, so a request the block
+# would refuse is refused on the command line too, in the same words).
+
+
+def bound_problem(lo: float | None, hi: float | None) -> str | None:
+    """What is wrong with one channel's ``[lower, upper]`` (either may be None), or None."""
+    for value in (lo, hi):
+        if value is not None and not (0 <= value < float("inf")):
+            return f"{value:g} is not a finite value >= 0"
+    if lo is not None and hi is not None and lo > hi:
+        return f"lower {lo:g} is above upper {hi:g}"
+    return None
+
+
+def both_kinds(
+    bounds: typing.Iterable[str],
+    spend_bounds: typing.Iterable[str],
+    names: tuple[str, str] = ("bounds", "spend_bounds"),
+) -> str | None:
+    """The refusal of channels bounded both ways (which one would apply is anyone's guess), or
+    None; ``names``: what the two kinds are called where they were given."""
+    both = set(bounds) & set(spend_bounds)
+    if not both:
+        return None
+    return (
+        f"channels with both {names[0]} and {names[1]}: {', '.join(sorted(both))}; "
+        f"give one kind per channel"
+    )
 
 
 class Refresh(Strict):

@@ -12,7 +12,9 @@ logged twice is found by its tag instead of being duplicated.
   allocation's gain when the run has one (``allocation.gain_mean``).
 - **tags**: ``mmm.status``, ``mmm.exit_code``, ``mmm.fingerprint``, ``mmm.run`` (name/run id,
   the key that finds a run already logged), paths and hashes of the inputs, the tool's version,
-  and the config repository's commit (``mlflow.source.git.commit``, ``mmm.git_dirty``).
+  the config repository's commit (``mlflow.source.git.commit``, ``mmm.git_dirty``), and how
+  many times the run was sampled (``mmm.attempts``, ``mmm.retried``; ``mmm.retry``: what the
+  retry of a near miss did, in words).
 - **artifacts**: the whole run folder (report, tables, plots, trace).
 
 Failure never leaves half a run behind: a run whose logging fails part-way is deleted from the
@@ -40,6 +42,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ..analysis.notices import retry_line
 from ..errors import TrackingError, UsageError
 from ..spec.config import without_credentials
 
@@ -225,6 +228,13 @@ def _read(run: Path) -> dict[str, Any]:
         "mmm.version": str((manifest.get("versions") or {}).get("mmmcli")),
         "mmm.command": " ".join(str(c) for c in manifest.get("command") or []),
     }
+    attempts = manifest.get("attempts") or []
+    if attempts:  # runs from before the retry policy have no record of their attempts
+        tags["mmm.attempts"] = str(len(attempts))
+        tags["mmm.retried"] = str(len(attempts) > 1).lower()
+        retried = retry_line(attempts)
+        if retried:
+            tags["mmm.retry"] = retried
     if refresh.get("from"):
         tags["mmm.refreshed_from"] = str(refresh["from"])
     if git:

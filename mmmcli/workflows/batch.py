@@ -114,6 +114,7 @@ class Item:
             "max_r_hat": diag.get("max_r_hat"),
             "media_share": share.get("mean"),
             "compile_cache": diag.get("compile_cache"),
+            "retried": len(self.result.get("attempts") or []) > 1,  # a near miss sampled again
         }
 
     def to_json(self) -> dict:
@@ -170,7 +171,7 @@ def plan(n_configs: int, chains: int, jobs: int | None, cores: int) -> tuple[int
     """
     if jobs is not None:
         if jobs < 1:
-            raise UsageError(f"--jobs: must be at least 1, got {jobs}")
+            raise UsageError(f"--jobs: must be >= 1, got {jobs}")
         n = jobs
     else:
         n = max(1, cores)

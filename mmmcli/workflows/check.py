@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..errors import ModelError
+from ..model.build import check_initial_point
 from ..model.implied import prior_rows
 from ..runs.fingerprint import sha256
 from ..runs.folder import runs_folder
@@ -31,8 +33,12 @@ def check(
     tracked_at = destination(cfg)
     data, priors, calib = prepare(cfg)
     check_refresh_data(cfg, priors, sha256(cfg.resolve(cfg.data.path)))
-    model = ready_model(cfg, data, priors, calib, runs_folder(cfg, out))
-    findings = screen_model(data, model)
+    model = ready_model(cfg, data, priors, calib, runs_folder(cfg, out), evaluate=False)
+    findings = screen_model(data, model)  # in fit's order: a refusal here comes first
+    try:
+        check_initial_point(model)
+    except ModelError as exc:
+        raise ModelError(f"{cfg.source}: {exc}") from None
     channels = []
     for j, (name, ch) in enumerate(cfg.channels.items()):
         channels.append(

@@ -20,8 +20,8 @@ from rich.console import Console
 from .. import interrupts
 from ..analysis.conflict import prior_conflict
 from ..analysis.diagnosis import explain_failure
-from ..analysis.diagnostics import describe, diagnose, posterior_summary
-from ..analysis.notices import allocation_missing, run_warnings
+from ..analysis.diagnostics import describe
+from ..analysis.notices import allocation_missing, retry_line, run_warnings
 from ..analysis.results import Results, compute_results
 from ..decisions.fitted import Decisions, decide
 from ..errors import MMMError
@@ -50,6 +50,7 @@ from .prepare import (
     ready_sampler,
     screen_model,
 )
+from .retry import sample_judged
 
 for _name in ("pymc", "pymc.sampling", "pymc.stats.convergence"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -68,6 +69,7 @@ class FitOutcome:
     timings: dict = field(default_factory=dict)
     skipped: bool = False  # --if-changed found nothing new: this is the earlier run
     warnings: list[str] = field(default_factory=list)
+    attempts: list[dict] = field(default_factory=list)  # the manifest's: one per sampling
     tracking: dict | None = None  # where the run was logged (MLflow), or why it was not
 
     @property
@@ -90,6 +92,7 @@ class FitOutcome:
             "warnings": self.warnings,
             "advice": self.advice,
             "tracking": self.tracking,
+            "attempts": self.attempts,
         }
 
 
@@ -103,6 +106,7 @@ def fit(
     mlflow: str | None = None,
     console: Console | None = None,
     progress: bool = True,
+    retry: bool = True,
     **overrides: Any,
 ) -> FitOutcome:
     """Fit a config end to end and write its run folder.
@@ -112,7 +116,8 @@ def fit(
     calibration files, tool version and overrides match the newest run is not refitted: that
     run's outcome is returned with ``skipped`` set. With a tracking destination (``mlflow``, a
     URI, or the config's ``tracking:`` block) the finished run is logged to MLflow; a tracker
-    that fails is a warning, never a failed fit.
+    that fails is a warning, never a failed fit. ``retry=False`` (``--no-retry``): a near miss
+    is not sampled again (``sampler.retry``, ``workflows.retry``).
     """
     started = datetime.now(UTC)
     console = console or Console(stderr=True)
@@ -132,9 +137,12 @@ def fit(
         tracking = Tracking(mlflow=MlflowTracking(uri=uri, experiment=experiment))
         cfg = cfg.model_copy(update={"tracking": tracking})
     parent = runs_folder(cfg, out)
-    data, priors, calib = prepare(cfg)  # validates every input file before anything else
+    flag = "--refresh-from" if refresh_from is not None else None  # what refresh errors name
+    data, priors, calib = prepare(cfg, refresh_option=flag)  # every input checked before all else
     # what --if-changed compares: not the cores, which change speed, not results
     given = {**{k: v for k, v in overrides.items() if k != "cores"}, "quick": quick or None}
+    # --no-retry only where it switches off a retry that could change the result
+    given["no_retry"] = True if not (retry or quick or settings.retry.max == 0) else None
     if refresh_from is not None:
         given["refresh_from"] = str(cfg.refresh.source) if cfg.refresh else None
     inputs = input_hashes(cfg, given, __version__)
@@ -144,12 +152,12 @@ def fit(
             skipped = _skipped(found, console)
             skipped.tracking = _track(console, skipped.run_dir, tracked_at, skipped.warnings)
             return skipped
-    check_refresh_data(cfg, priors, inputs["data"]["sha256"])
+    said_refresh, refresh_warnings = check_refresh_data(cfg, priors, inputs["data"]["sha256"])
     inputs["refresh"] = priors.refresh
 
     model = ready_model(cfg, data, priors, calib, parent, evaluate=False)
     findings = screen_model(data, model)
-    screening = [f.message for f in findings]
+    screening = [f.message for f in findings] + refresh_warnings
     origin = priors.refresh or {}
     if origin and origin.get("status") != "passed":
         screening.append(
@@ -160,30 +168,30 @@ def fit(
     _warn(console, said_before)
     timings["load"] = time.perf_counter() - t
     console.print(_plan_line(cfg, data, settings))
+    for line in said_refresh:  # which run the priors come from, and what counts twice
+        console.print(line, markup=False, highlight=False)
 
     ready = ready_sampler(cfg, model, settings, console, progress)  # before the lock: exit 2
-    with RunLock(parent, cfg.name):
-        sampled = ready.run()
-        interrupts.check()
-        timings["compile"] = sampled.compile_seconds
-        timings["sample"] = sampled.sample_seconds
+    with RunLock(parent, cfg.name):  # every attempt under the one lock, before any run folder
+        judged = sample_judged(cfg, ready, quick=quick, retry=retry, console=console)
+        sampled, summary, diag = judged.sampled, judged.summary, judged.diag
+        status, code, attempts = judged.status, judged.exit_code, judged.attempts
+        timings["compile"] = judged.compile_seconds
+        timings["sample"] = judged.sample_seconds  # every attempt's
 
         t = time.perf_counter()
-        summary = posterior_summary(sampled.idata, cfg.hdi_prob)
-        diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
         diag["gradient_evaluations"] = sampled.gradient_evals
         diag["compile_cache"] = sampled.compile_cache
-        results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)
-        if quick:
-            status, code = "unchecked", 0
-        else:
-            status, code = ("passed", 0) if diag["passed"] else ("failed", 3)
+        final_seed = sampled.settings["seed"]  # the last attempt's (a retry's seed is derived)
+        results = compute_results(cfg, data, model, sampled.idata, calib, seed=final_seed)
         diag["status"] = status
         diag["diagnosis"] = (
             explain_failure(summary, sampled.idata, diag, cfg, sampled.settings, findings)
             if status == "failed"
             else None
         )
+        if diag["diagnosis"] is not None and judged.judgement is not None:
+            diag["diagnosis"]["advice"].append(judged.judgement.why)  # why no (further) retry
         conflicts = prior_conflict(priors, sampled.idata.posterior)
         allowed = status == "passed" or bool(cfg.optimize and cfg.optimize.allow_failed)
         t_decide = time.perf_counter()
@@ -200,7 +208,16 @@ def fit(
             )
             timings["write"] = time.perf_counter() - t - timings["decisions"]
             record = manifest(
-                cfg, data, sampled.settings, timings, status, code, run, inputs, said_before
+                cfg,
+                data,
+                sampled.settings,
+                timings,
+                status,
+                code,
+                run,
+                inputs,
+                said_before,
+                attempts=attempts,
             )
             write_json(run.path / "manifest.json", record)
             report_seconds, report_problem = _write_report(run.path)
@@ -216,7 +233,7 @@ def fit(
                 raise failure from exc
             raise
 
-    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir)
+    warnings_out = _report(console, diag, status, quick, results, conflicts, run_dir, attempts)
     if report_problem:
         _warn(console, [report_problem])
         warnings_out.append(report_problem)
@@ -232,6 +249,7 @@ def fit(
         timings,
         warnings=[*calib.warnings, *screening, *warnings_out],
         tracking=tracking,
+        attempts=attempts,
     )
 
 
@@ -294,9 +312,13 @@ def _report(
     results: Results,
     conflicts: pd.DataFrame,
     run_dir: Path,
+    attempts: list[dict],
 ) -> list[str]:
     """The end of a fit on the console; returns the warnings it printed."""
     console.print(f"Convergence: {describe(diag)}")
+    retried = retry_line(attempts)
+    if retried:
+        console.print(retried[:1].upper() + retried[1:], highlight=False)
     if quick:
         console.print("[yellow]Convergence checks skipped (--quick): a smoke run, not a result.[/]")
     elif status == "failed":
@@ -349,4 +371,5 @@ def _skipped(found: tuple[Path, dict], console: Console) -> FitOutcome:
         metrics,
         channels,
         skipped=True,
+        attempts=list(info.get("attempts") or []),
     )

@@ -21,7 +21,8 @@ from ..decisions.response import FILE, ResponseModel
 from ..errors import UsageError
 from ..runs.folder import side_folder
 from ..runs.writers import write_allocation
-from ..spec.config import Optimize
+from ..spec.config import Optimize, both_kinds, bound_problem
+from ..spec.messages import error_text
 
 LimitSpec = dict[str, tuple[float | None, float | None]]
 
@@ -51,6 +52,7 @@ def optimize(
         quantile=quantile,
         bounds=bounds,
         spend_bounds=spend_bounds,
+        allow_failed=allow_failed or None,
     )
     if status != "passed" and not (allow_failed or request.allow_failed):
         why = "failed its convergence checks" if status == "failed" else f"is {status}"
@@ -81,10 +83,19 @@ def optimize(
 def _request(configured: dict, **given: Any) -> Optimize:
     """The config's ``optimize:`` block overridden by the options given; one line on error.
 
+    The options are checked as given before they are merged, with the block's own rules
+    (``spec.config``): the merge lets a channel bounded on the command line drop its configured
+    bound of the other kind, which must not also swallow a command line that gives both.
     Bounds merge per channel (a channel bounded on the command line loses its configured
     bounds of either kind). A budget in the config is for its own number of periods: with
     another ``--periods`` and no ``--budget``, the budget is the recent spend of those periods.
+    Every option given ends up in the request, so ``optimize.json`` records it.
     """
+    problem = both_kinds(
+        given.get("bounds") or {}, given.get("spend_bounds") or {}, ("--bounds", "--spend-bounds")
+    )
+    if problem:
+        raise UsageError(problem)
     merged = {k: v for k, v in configured.items()}
     for key, other in (("bounds", "spend_bounds"), ("spend_bounds", "bounds")):
         for channel, span in (given.pop(key) or {}).items():
@@ -102,7 +113,7 @@ def _request(configured: dict, **given: Any) -> Optimize:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = [str(p) for p in err["loc"]]
-        message = str(err["msg"]).removeprefix("Value error, ")
+        message = error_text(err)
         if not loc:
             raise UsageError(message) from None
         option = "--" + loc[0].replace("_", "-")
@@ -131,10 +142,16 @@ def _resolved(run_dir: Path) -> dict:
 
 
 def parse_limits(option: str, values: list[str] | None) -> LimitSpec | None:
-    """``["tv=0.5:1.5", "radio=:2"]`` -> ``{"tv": (0.5, 1.5), "radio": (None, 2.0)}``."""
+    """``["tv=0.5:1.5", "radio=:2"]`` -> ``{"tv": (0.5, 1.5), "radio": (None, 2.0)}``.
+
+    Each span is checked by the rule a config's ``optimize:`` block uses (``bound_problem``);
+    a channel given twice is refused, as a key given twice in a config is, rather than the last
+    one silently winning.
+    """
     if not values:
         return None
     out: LimitSpec = {}
+    said: dict[str, str] = {}
     for value in values:
         channel, sep, span = value.partition("=")
         lo, colon, hi = span.partition(":")
@@ -142,8 +159,17 @@ def parse_limits(option: str, values: list[str] | None) -> LimitSpec | None:
             raise UsageError(
                 f"{option} {value!r}: expected CHANNEL=LOWER:UPPER (either may be empty)"
             )
+        if channel in said:
+            raise UsageError(
+                f"{option} {channel}: given twice ({said[channel]!r} and {value!r}); "
+                f"give each channel once"
+            )
         try:
-            out[channel] = (float(lo) if lo else None, float(hi) if hi else None)
+            limit = (float(lo) if lo else None, float(hi) if hi else None)
         except ValueError:
             raise UsageError(f"{option} {value!r}: {lo!r} or {hi!r} is not a number") from None
+        problem = bound_problem(*limit)
+        if problem:
+            raise UsageError(f"{option} {channel}: {problem}")
+        out[channel], said[channel] = limit, value
     return out

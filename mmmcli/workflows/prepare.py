@@ -17,13 +17,15 @@ import pymc as pm
 from pydantic import ValidationError
 from rich.console import Console
 
-from ..decisions.allocate import limits
+from ..analysis.diagnostics import sampler_problem
+from ..decisions.allocate import check_quantile, limits
 from ..errors import ConfigError, ModelError, PriorError, UsageError
 from ..inputs.calibration import Calibration, load_calibration
 from ..inputs.data import ModelData, load_data
-from ..inputs.screening import Finding, screen
+from ..inputs.screening import Finding, screen, target_support
 from ..model.build import build_model, check_initial_point
 from ..model.fixed import fix_calibrated
+from ..priors.overlap import counted_twice, overlap, overlap_warnings, refusal
 from ..priors.refresh import refreshed
 from ..priors.resolve import PriorSet, resolve_priors, with_calibration_noise
 from ..runs.folder import check_latest, check_writable
@@ -31,18 +33,23 @@ from ..runs.previous import load_previous
 from ..sampling.engines import ReadySampler, prepare_sampler
 from ..spec import names
 from ..spec.config import Config, Refresh, Sampler
+from ..spec.messages import error_text
 
 QUICK = {"chains": 2, "draws": 200, "tune": 200}
 MAX_REFRESH_CHAIN = 10_000  # a chain of refreshes is followed back at most this far
 
 
-def prepare(cfg: Config, data: ModelData | None = None) -> tuple[ModelData, PriorSet, Calibration]:
+def prepare(
+    cfg: Config, data: ModelData | None = None, *, refresh_option: str | None = None
+) -> tuple[ModelData, PriorSet, Calibration]:
     """Load and validate data and calibration, then solve and check every prior (no sampling);
     with a ``refresh:`` block, the earlier run's posterior replaces the priors it covers.
 
     ``data``: an already loaded window of the data (a validation fold); experiments dated after
     its fitted periods are then left out, with a warning, rather than refused, and a refresh is
-    not applied (the earlier posterior has seen the fold's test periods).
+    not applied (the earlier posterior has seen the fold's test periods). ``refresh_option``:
+    the command-line option the refresh came from (``--refresh-from``), which its errors name;
+    by default they name the config's ``refresh.from``.
     """
     window = data is not None
     data = data if data is not None else load_data(cfg)
@@ -54,7 +61,7 @@ def prepare(cfg: Config, data: ModelData | None = None) -> tuple[ModelData, Prio
     except PriorError as exc:
         raise PriorError(f"{cfg.source}: {exc}") from None
     if cfg.refresh is not None and not window:
-        priors = refresh_priors(cfg, data, priors, cfg.refresh)
+        priors = refresh_priors(cfg, data, priors, cfg.refresh, refresh_option)
     if cfg.optimize is not None and not window:  # checked against the data before sampling
         try:
             limits(list(cfg.channels), data.spend, cfg.optimize)
@@ -101,9 +108,12 @@ def ready_sampler(
 
 
 def screen_model(data: ModelData, model: pm.Model) -> list[Finding]:
-    """What the data alone show against this model (``inputs.screening``): correlated, flat,
-    sparse or small channels and more free parameters than the periods can carry."""
-    return screen(data, free_dimensions(model))
+    """What the data alone show against this model (``inputs.screening``): a target that
+    moves in fewer periods than the model has free parameters (refused: DataError), a sparse or
+    negative target, correlated, flat, sparse or small channels and more free parameters than
+    the periods can carry."""
+    parameters = free_dimensions(model)
+    return [*target_support(data, parameters), *screen(data, parameters)]
 
 
 def free_dimensions(model: pm.Model) -> dict[str, int]:
@@ -113,51 +123,86 @@ def free_dimensions(model: pm.Model) -> dict[str, int]:
 
 
 def effective_sampler(cfg: Config, *, quick: bool = False, **overrides: object) -> Sampler:
-    """The config's sampler settings with ``--quick`` and command-line overrides applied."""
+    """The config's sampler settings with ``--quick`` and command-line overrides applied;
+    ConfigError (exit 2) for settings whose posterior the steps after sampling could not use
+    (``analysis.diagnostics.sampler_problem``), so ``check`` refuses what ``fit`` would."""
     values = cfg.sampler.model_dump()
     if quick:
         values.update(QUICK)
     given = {k: v for k, v in overrides.items() if v is not None}
     values.update(given)
     try:
-        return Sampler.model_validate(values)
+        settings = Sampler.model_validate(values)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         key = str(err["loc"][0]) if err["loc"] else ""
         where = f"--{key}" if key in given else f"{cfg.source}: sampler.{key}"
-        raise ConfigError(f"{where}: {err['msg']}") from None
+        raise ConfigError(f"{where}: {error_text(err)}") from None
+    problem = sampler_problem(settings.chains, settings.draws, gated=not quick)
+    if problem is not None:  # what the steps after sampling need, refused before it
+        keys, why = problem
+        flag = next((k for k in keys if k in given), None)
+        where = f"--{flag}" if flag else f"{cfg.source}: sampler.{keys[0]}"
+        raise ConfigError(f"{where}: {why}")
+    if cfg.optimize is not None and cfg.optimize.quantile is not None:
+        try:  # the allocation after the fit needs enough draws beyond its quantile
+            check_quantile(cfg.optimize.quantile, settings.draws * settings.chains)
+        except UsageError as exc:
+            raise ConfigError(f"{cfg.source}: optimize.{exc}") from None
+    return settings
 
 
-def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refresh) -> PriorSet:
+def refresh_priors(
+    cfg: Config,
+    data: ModelData,
+    priors: PriorSet,
+    refresh: Refresh,
+    option: str | None = None,
+) -> PriorSet:
     """Replace each free parameter's prior that the earlier run also estimated by its
     posterior, fitted in the prior's family and widened (``priors.refresh``). Refuses (exit 2)
-    an earlier run that failed its checks or whose structure does not map onto this config.
+    an earlier run that failed its checks or whose structure does not map onto this config;
+    errors name ``option`` (``--refresh-from``) or else the config's ``refresh.from``.
 
     When the earlier run was itself a refresh, its chain is followed back to the run fitted from
     scratch (the anchor), and that run's posterior is used: a refresh of a refresh would count
     the weeks they share once more at every step (measured: the chained estimates walked, radio
     CPA 67 -> 76 over 13 weekly refits, while anchored ones stayed as steady as scratch fits).
+    ``priors.refresh`` records both runs and which periods the two fits share
+    (``priors.overlap``), for :func:`check_refresh_data` and the manifest.
     """
+    label = option or f"{cfg.source}: refresh.from"
     source = cfg.resolve(refresh.source)
     try:
         requested = load_previous(source)
-        previous, hops = requested, 0
+    except UsageError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    previous, hops = requested, 0
+    try:
         while previous.refreshed_from is not None and hops < MAX_REFRESH_CHAIN:
             previous, hops = load_previous(Path(previous.refreshed_from)), hops + 1
     except UsageError as exc:
         raise ConfigError(
-            f"{cfg.source}: refresh.from: {exc} (followed from {source}); refit from scratch "
-            f"to start a new chain"
+            f"{label}: {requested.path} was refreshed from a run that cannot be used ({exc}); "
+            f"refit from scratch to start a new chain"
         ) from None
-    where = f"{cfg.source}: refresh.from: {previous.path}"
+    behind = f" (the run fitted from scratch behind {requested.path})" if hops else ""
+    where = f"{label}: {previous.path}{behind}"
+    scratch = "leave out --refresh-from" if option else "remove the refresh block"
     if previous.status == "failed":
         raise ConfigError(
             f"{where} failed its convergence checks; refresh from a run that passed, or refit "
-            f"from scratch (remove the refresh block)"
+            f"from scratch ({scratch})"
         )
     problem = structure_change(cfg, previous.config)
     if problem:
         raise ConfigError(f"{where}: {problem}; a refresh needs the same structure")
+    if previous.fitted_dates is None or previous.fitted_y is None:
+        raise ConfigError(
+            f"{where}: its trace.nc does not say which periods it was fitted on, so what a "
+            f"refresh would count twice is unknown; refit from scratch ({scratch})"
+        )
+    periods = overlap(previous.fitted_dates, previous.fitted_y, data.dates, data.y, data.n_train)
     sizes = {names.SEASONALITY_COEF: len(data.fourier_names)}
     rescale = spend_scale_factors(cfg, data, previous.config)
     out = PriorSet(priors)
@@ -173,11 +218,15 @@ def refresh_priors(cfg: Config, data: ModelData, priors: PriorSet, refresh: Refr
     out.refresh = {
         "from": str(previous.path),
         "requested": str(requested.path),
+        "given": str(source),
+        "option": option or "refresh.from",
         "widen": refresh.widen,
         "status": previous.status,
         "fingerprint": previous.fingerprint,
         "data_sha256": requested.data_sha256,
         "parameters": sorted(n for n, p in out.items() if p.source == "refresh"),
+        "periods": periods,
+        "holdout": data.n - data.n_train,
     }
     return out
 
@@ -226,13 +275,38 @@ def structure_change(cfg: Config, previous: dict) -> str | None:
     return None
 
 
-def check_refresh_data(cfg: Config, priors: PriorSet, data_sha256: str) -> None:
-    """Refuse a refresh whose earlier run was fitted to this very data file: its posterior
-    already holds these observations, and a prior from it would count them twice."""
+def check_refresh_data(
+    cfg: Config, priors: PriorSet, data_sha256: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Refuse (exit 2) a refresh whose fitted periods add none to its earlier run's: that run's
+    posterior already holds every one of them, and a prior from it would count them all twice
+    (``priors.overlap``: judged by date over the fitted periods, whatever the data file's bytes;
+    ``data_sha256`` only lets the message say when it is the very same file). Otherwise return
+    what is said before sampling: the lines to print (the earlier run used when the one asked
+    for was itself a refresh; what is counted twice) and the warnings (revised values, an
+    earlier run fitted on later periods). Called after ``--if-changed`` has had its say: an
+    unchanged data file skips the fit before this check."""
     info = priors.refresh
-    if info and info.get("data_sha256") == data_sha256:
+    if not info:
+        return [], []
+    flag = info["option"] if str(info.get("option")).startswith("--") else None
+    anchor, requested = info["from"], info["requested"]
+    behind = f" (the run fitted from scratch behind {requested})" if requested != anchor else ""
+    refused = refusal(info["periods"], anchor + behind, int(info.get("holdout", 0)))
+    if refused:
+        same = not behind and data_sha256 is not None and data_sha256 == info.get("data_sha256")
+        where = flag or f"{cfg.source}: refresh.from"
+        scratch = "leave out --refresh-from" if flag else "remove the refresh block"
         raise ConfigError(
-            f"{cfg.source}: refresh.from: {info['from']} was fitted to this same data; a refresh "
-            f"adds new periods to an earlier posterior (with --if-changed, an unchanged data file "
-            f"skips the fit instead)"
+            f"{where}: {refused}{' (the same data file)' if same else ''}; refresh when new "
+            f"periods arrive, or refit from scratch ({scratch})"
         )
+    said = []
+    if requested != anchor:
+        said.append(
+            f"refresh: {requested} was itself refreshed from {anchor}: priors from {anchor}, the "
+            f"run fitted from scratch (a refresh of a refresh would count their shared periods "
+            f"once more)"
+        )
+    said.append(counted_twice(info["periods"], anchor, float(info["widen"])))
+    return said, overlap_warnings(info["periods"], anchor)

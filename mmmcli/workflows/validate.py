@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 from rich.console import Console
 
 from .. import interrupts
 from ..analysis.diagnostics import diagnose, posterior_summary
 from ..analysis.efficiency import metric
+from ..analysis.prior_predictive import quiet_pymc
 from ..analysis.results import Results, compute_results
 from ..errors import UsageError
 from ..inputs.calibration import Calibration
@@ -37,7 +39,7 @@ from ..runs.folder import check_writable, runs_folder, side_folder
 from ..runs.plots import validation_plot
 from ..runs.writers import write_csv, write_json
 from ..spec.config import Config, load_config
-from .prepare import effective_sampler, prepare, ready_model, ready_sampler
+from .prepare import effective_sampler, prepare, ready_model, ready_sampler, screen_model
 
 
 @dataclass
@@ -83,9 +85,13 @@ def validate(
     check_writable(parent)
     windows = [training_window(cfg, full, f.n_train, f.n) for f in plan]
     prepared = [prepare(cfg, w) for w in windows]  # every fold's inputs checked before sampling
+    models = []
+    for inputs in prepared:  # and its model: a window whose target barely moves is refused
+        models.append(ready_model(cfg, *inputs, parent, evaluate=False))
+        screen_model(inputs[0], models[-1])
     rows, channel_rows, series = [], [], []
     started = time.perf_counter()
-    for fold, inputs in zip(plan, prepared, strict=True):
+    for fold, inputs, model in zip(plan, prepared, models, strict=True):
         data = inputs[0]
         console.print(
             f"[bold]fold {fold.number}/{len(plan)}[/]: fit {data.dates[0].date()} to "
@@ -93,7 +99,7 @@ def validate(
             f"{data.dates[fold.n - 1].date()}"
         )
         row, per_channel, scored = _fit_fold(
-            cfg, inputs, fold, settings, quick, parent, console, progress
+            cfg, inputs, model, fold, settings, quick, console, progress
         )
         rows.append(row)
         channel_rows += per_channel
@@ -118,18 +124,18 @@ def validate(
 def _fit_fold(
     cfg: Config,
     inputs: tuple[ModelData, PriorSet, Calibration],
+    model: pm.Model,
     fold: Fold,
     settings: Any,
     quick: bool,
-    parent: Path,
     console: Console,
     progress: bool,
 ) -> tuple[dict, list[dict], pd.DataFrame]:
-    data, priors, calib = inputs
+    data, _, calib = inputs
     for line in calib.warnings:
         console.print(f"[yellow]warning:[/] fold {fold.number}: {line}", highlight=False)
-    model = ready_model(cfg, data, priors, calib, parent, evaluate=False)
-    sampled = ready_sampler(cfg, model, settings, console, progress).run()
+    with quiet_pymc():  # PyMC's engine logs its plan (``Initializing NUTS...``) otherwise
+        sampled = ready_sampler(cfg, model, settings, console, progress).run()
     summary = posterior_summary(sampled.idata, cfg.hdi_prob)
     diag = diagnose(summary, sampled.idata, cfg.checks, gated=not quick)
     results = compute_results(cfg, data, model, sampled.idata, calib, seed=settings.seed)

@@ -13,7 +13,8 @@ import pytest
 from mmmcli.analysis.compare import compare_runs, resolve_run
 from mmmcli.errors import UsageError
 
-DATES = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=20, freq="W-MON")]
+WEEKS = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=40, freq="W-MON")]
+DATES = WEEKS[:20]
 CHANNELS = {"tv": 100.0, "search": 50.0}  # CPA means
 CONTROLS = ("price", "intercept", "trend", "seasonality")
 
@@ -41,22 +42,40 @@ def channels_frame(cpa: dict[str, float] | None = None, width: float = 0.05) -> 
     return pd.DataFrame(rows)
 
 
+def world(dates=DATES, slope: float = 2.0, beta: float = 30.0) -> dict[str, np.ndarray]:
+    """Per-date components as a fit reports them: channels, seasonality and the level are
+    absolute; the price control and the trend are centred on the run's own ``dates`` (as the
+    model centres them), the intercept holding the level at their means."""
+    i = np.array([WEEKS.index(d) for d in dates], dtype=float)
+    price = np.sin(i)  # the control's value on each date: the same in every run
+    out = {name: np.full(len(dates), 50.0) for name in (*CHANNELS, "seasonality")}
+    out["trend"] = slope * (i - i.mean())
+    out["price"] = beta * (price - price.mean())
+    out["intercept"] = np.full(len(dates), 50.0 + slope * i.mean() + beta * price.mean())
+    return out
+
+
 def contributions_frame(
-    components=(*CHANNELS, *CONTROLS), dates=DATES, scale: dict[str, float] | None = None
+    components=(*CHANNELS, *CONTROLS),
+    dates=DATES,
+    scale: dict[str, float] | None = None,
+    slope: float = 2.0,
+    beta: float = 30.0,
 ) -> pd.DataFrame:
-    """contributions.csv: 50 per date per component (times ``scale[component]``), HDI ±5%."""
+    """contributions.csv of ``world`` (each component times ``scale[component]``), HDI ±5%."""
     scale = scale or {}
+    values = world(dates, slope, beta)
     rows = []
     for component in components:
-        for date in dates:
-            mean = 50.0 * scale.get(component, 1.0)
+        for date, value in zip(dates, values.get(component, values["tv"]), strict=True):
+            mean = value * scale.get(component, 1.0)
             rows.append(
                 {
                     "date": date,
                     "component": component,
                     "mean": mean,
-                    "hdi_low": mean * 0.95,
-                    "hdi_high": mean * 1.05,
+                    "hdi_low": mean - 0.05 * abs(mean),
+                    "hdi_high": mean + 0.05 * abs(mean),
                 }
             )
     return pd.DataFrame(rows)
@@ -68,18 +87,35 @@ def make_run(
     contributions: pd.DataFrame | None = None,
     r2: float = 0.9,
     status: str = "passed",
+    p_loo: float = 10.0,
+    ess: float = 1000.0,
+    effects: dict[str, float] | None = None,
 ) -> Path:
-    """Write a minimal run folder and return it."""
+    """Write a minimal run folder and return it; ``effects``: posterior means of parameters
+    (``price_coef``, ``trend_slope``) for ``posterior_summary.csv``, HDIs ±5%."""
     folder.mkdir(parents=True)
     channels = channels_frame() if channels is None else channels
     contributions = contributions_frame() if contributions is None else contributions
     channels.to_csv(folder / "channels.csv", index=False)
     contributions.to_csv(folder / "contributions.csv", index=False)
     fit = {"r2": r2, "mape": 0.05, "smape": 0.05, "nrmse": None, "rmse": 3.0, "n": 20}
-    (folder / "metrics.json").write_text(json.dumps({"in_sample": fit, "holdout": None}))
+    loo = {"elpd_loo": -60.0, "se": 3.0, "p_loo": p_loo}
+    (folder / "metrics.json").write_text(
+        json.dumps({"in_sample": fit, "holdout": None, "loo": loo})
+    )
+    (folder / "diagnostics.json").write_text(json.dumps({"min_ess_bulk": ess}))
     dates = sorted(contributions["date"])
     manifest = {"status": status, "data": {"start": dates[0], "end": dates[-1]}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    effects = {"price_coef": 30.0, "trend_slope": 2.0} if effects is None else effects
+    pd.DataFrame(
+        {
+            "parameter": list(effects),
+            "mean": list(effects.values()),
+            "hdi94_lb": [v - 0.05 * abs(v) for v in effects.values()],
+            "hdi94_ub": [v + 0.05 * abs(v) for v in effects.values()],
+        }
+    ).to_csv(folder / "posterior_summary.csv", index=False)
     return folder
 
 
@@ -165,9 +201,9 @@ def test_different_date_ranges_skip_totals_and_compare_shared_dates(tmp_path):
 
 def test_per_period_drift_counts_dates(tmp_path):
     base = make_run(tmp_path / "base")
-    contributions = contributions_frame(scale={"trend": 2.0})
+    contributions = contributions_frame(slope=4.0)  # the trend's slope doubled
     few = contributions_frame()
-    doubled = (few["component"] == "price") & few["date"].isin(DATES[:2])
+    doubled = (few["component"] == "tv") & few["date"].isin(DATES[:2])
     few.loc[doubled, ["mean", "hdi_low", "hdi_high"]] *= 2
     result = compare_runs(make_run(tmp_path / "run", contributions=contributions), base)
     trend = rows_for(result, "contribution_per_period")["trend"]
@@ -175,8 +211,8 @@ def test_per_period_drift_counts_dates(tmp_path):
     assert result.drifted
     # 2 of 20 dates drifted (10%, not more than 10%): no drift
     result = compare_runs(make_run(tmp_path / "run2", contributions=few), base)
-    price = rows_for(result, "contribution_per_period")["price"]
-    assert price["dates_drifted"] == "2/20" and not price["drifted"]
+    tv = rows_for(result, "contribution_per_period")["tv"]
+    assert tv["dates_drifted"] == "2/20" and not tv["drifted"]
 
 
 def test_channel_missing_in_one_run_drifts(tmp_path):
@@ -223,13 +259,15 @@ def test_infinite_cpa_bounds(tmp_path):
 
 
 def test_zero_baseline_uses_absolute_difference(tmp_path):
-    base = make_run(tmp_path / "base", contributions=contributions_frame(scale={"trend": 0.0}))
-    small = contributions_frame(scale={"trend": 0.001})  # 0.05 per date: |diff| <= rtol
+    base = make_run(
+        tmp_path / "base", contributions=contributions_frame(scale={"seasonality": 0.0})
+    )
+    small = contributions_frame(scale={"seasonality": 0.001})  # 0.05 per date: |diff| <= rtol
     result = compare_runs(make_run(tmp_path / "run", contributions=small), base)
-    assert not rows_for(result, "contribution_per_period")["trend"]["drifted"]
-    large = contributions_frame(scale={"trend": 0.01})  # 0.5 per date, HDIs apart
+    assert not rows_for(result, "contribution_per_period")["seasonality"]["drifted"]
+    large = contributions_frame(scale={"seasonality": 0.01})  # 0.5 per date, HDIs apart
     result = compare_runs(make_run(tmp_path / "run2", contributions=large), base)
-    assert rows_for(result, "contribution_per_period")["trend"]["drifted"]
+    assert rows_for(result, "contribution_per_period")["seasonality"]["drifted"]
 
 
 def test_target_kind_mismatch_is_usage_error(tmp_path):
@@ -377,3 +415,225 @@ def test_elpd_is_not_compared_across_different_observations(tmp_path):
     result = compare_runs(cur, base)
     assert not [r for r in result.rows if r["quantity"] == "elpd_loo"]
     assert any("different observations" in n for n in result.notes)
+
+
+# ------------------------------------------- appended data: controls and trend on one reference
+
+
+def test_appended_weeks_of_the_same_world_do_not_drift(tmp_path):
+    """The weekly refit: 13 more weeks of the same world. Each run centres price and the trend
+    on its own fitted weeks (the intercept holds the level at their means), so their raw
+    per-period contributions differ by a constant; on the shared weeks' reference they agree."""
+    base = make_run(tmp_path / "base", contributions=contributions_frame(dates=WEEKS[:20]))
+    run = make_run(tmp_path / "run", contributions=contributions_frame(dates=WEEKS[:33]))
+    result = compare_runs(run, base)
+    assert not result.drifted, [r for r in result.rows if r["drifted"]]
+    periods = rows_for(result, "contribution_per_period")
+    for name in ("price", "trend", "intercept", "seasonality", "tv"):
+        assert periods[name]["dates_drifted"] == "0/20", name
+    assert periods["trend"]["baseline"] == pytest.approx(periods["trend"]["current"])
+    assert periods["trend"]["baseline"] == pytest.approx(2.0 * 100)  # sum of |slope (i - 9.5)|
+    assert rows_for(result, "control_coefficient")["price"]["rel_change"] == 0.0
+    assert rows_for(result, "trend_slope")["trend"]["rel_change"] == 0.0
+    assert any(
+        "control price and the trend are centred" in n and "20 shared" in n for n in result.notes
+    )
+
+
+def test_a_changed_control_effect_or_trend_still_drifts(tmp_path):
+    base = make_run(tmp_path / "base", contributions=contributions_frame(dates=WEEKS[:20]))
+    changed = contributions_frame(dates=WEEKS[:33], beta=60.0)  # price matters twice as much
+    run = make_run(tmp_path / "run", contributions=changed, effects={"price_coef": 60.0})
+    result = compare_runs(run, base)
+    assert result.drifted
+    assert rows_for(result, "contribution_per_period")["price"]["drifted"]
+    assert rows_for(result, "control_coefficient")["price"]["drifted"]
+    assert not rows_for(result, "contribution_per_period")["trend"]["drifted"]
+    steeper = contributions_frame(dates=WEEKS[:33], slope=3.0)
+    run = make_run(tmp_path / "run2", contributions=steeper, effects={"trend_slope": 3.0})
+    result = compare_runs(run, base)
+    assert rows_for(result, "contribution_per_period")["trend"]["drifted"]
+    assert rows_for(result, "trend_slope")["trend"]["drifted"]
+    assert not rows_for(result, "contribution_per_period")["price"]["drifted"]
+
+
+def test_a_moved_level_drifts_in_the_intercept(tmp_path):
+    base = make_run(tmp_path / "base", contributions=contributions_frame(dates=WEEKS[:20]))
+    higher = contributions_frame(dates=WEEKS[:33], scale={"intercept": 1.5})
+    result = compare_runs(make_run(tmp_path / "run", contributions=higher), base)
+    assert rows_for(result, "contribution_per_period")["intercept"]["drifted"]
+
+
+def write_trace(run: Path, dates: list[str], coef: np.ndarray, slope: np.ndarray) -> None:
+    """trace.nc with price_coef and trend_slope draws and the centred data they multiply."""
+    import xarray as xr
+
+    i = np.array([WEEKS.index(d) for d in dates], dtype=float)
+    price = np.sin(i)
+    when = pd.DatetimeIndex(dates)
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(
+                {
+                    "price_coef": (("chain", "draw"), coef.reshape(2, -1)),
+                    "trend_slope": (("chain", "draw"), slope.reshape(2, -1)),
+                }
+            ),
+            "constant_data": xr.Dataset(
+                {
+                    "controls": (("date", "control"), (price - price.mean())[:, None]),
+                    "t": (("date",), i - i.mean()),
+                },
+                coords={"date": when, "control": ["price"]},
+            ),
+        }
+    )
+    tree.to_netcdf(run / "trace.nc", engine="h5netcdf")
+
+
+def test_recentred_intervals_come_from_the_draws(tmp_path):
+    """With a trace, a re-centred control's interval is the HDI of coefficient x (control -
+    its mean over the shared dates) per draw: near that mean it is narrow, not the width of
+    the run's own interval."""
+    from mmmcli.analysis.periods import recentred
+    from mmmcli.analysis.run_files import load_run
+
+    rng = np.random.default_rng(1)
+    run = make_run(tmp_path / "run", contributions=contributions_frame(dates=WEEKS[:33]))
+    coef, slope = rng.normal(30.0, 3.0, 2000), rng.normal(2.0, 0.1, 2000)
+    write_trace(run, WEEKS[:33], coef, slope)
+    frame = recentred(load_run(run.resolve()), WEEKS[:20], ["price", "trend"])
+    price = frame[frame["component"] == "price"].set_index("date")
+    x = np.sin(np.arange(20.0))
+    x -= x.mean()
+    for k, date in enumerate(WEEKS[:20]):
+        values = np.sort(coef * x[k])
+        low, high = price.loc[date, ["hdi_low", "hdi_high"]]
+        inside = np.mean((values >= low - 1e-9) & (values <= high + 1e-9))
+        assert inside == pytest.approx(0.94, abs=0.01)
+        assert price.loc[date, "mean"] == pytest.approx(30.0 * x[k])
+    # the intercept holds what was removed, widened by its interval
+    level = frame[frame["component"] == "intercept"]["mean"].iloc[0]
+    world_level = 50.0 + 2.0 * 9.5 + 30.0 * np.sin(np.arange(20.0)).mean()
+    assert level == pytest.approx(world_level)
+
+
+# ---------------------------------------------------------------- ELPD: noise is not a better model
+
+
+def test_an_elpd_difference_within_monte_carlo_error_is_no_difference(tmp_path):
+    """The issue's case: +0.3 with se 0.1 was read as "the run predicts better"."""
+    base = make_run(tmp_path / "a" / "b", ess=400.0, p_loo=17.0)
+    cur = make_run(tmp_path / "c" / "r", ess=1600.0, p_loo=17.0)
+    b = np.random.default_rng(0).normal(-3, 0.5, 20)
+    write_loo(base, list(b))
+    write_loo(cur, list(b + 0.015 + np.random.default_rng(1).normal(0, 0.005, 20)))
+    result = compare_runs(cur, base)
+    (row,) = [r for r in result.rows if r["quantity"] == "elpd_loo"]
+    assert row["difference"] == pytest.approx(0.3, abs=0.05) and row["difference_se"] < 0.15
+    # sqrt(p_loo / min ESS) per run, combined: sqrt(17 / 400 + 17 / 1600) = 0.23
+    assert row["difference_mcse"] == pytest.approx(np.sqrt(17 / 400 + 17 / 1600))
+    (note,) = [n for n in result.notes if n.startswith("ELPD-LOO difference")]
+    assert "no difference" in note and "predicts better" not in note
+
+
+@pytest.mark.parametrize(
+    ("shift", "ess", "said"),
+    [
+        (0.5, 1000.0, "the run predicts better"),  # +10 over 20 periods: large against all
+        (0.15, 1000.0, "|difference| < 4"),  # +3: small
+        (0.5, 2.0, "Monte Carlo error"),  # +10, but a run worth 2 draws: noise could do it
+    ],
+)
+def test_elpd_verdict_needs_size_se_and_monte_carlo_error(tmp_path, shift, ess, said):
+    base = make_run(tmp_path / "a" / "b", ess=ess)
+    cur = make_run(tmp_path / "c" / "r", ess=ess)
+    b = np.random.default_rng(0).normal(-3, 0.5, 20)
+    write_loo(base, list(b))
+    write_loo(cur, list(b + shift + np.random.default_rng(1).normal(0, 0.01, 20)))
+    (note,) = [n for n in compare_runs(cur, base).notes if n.startswith("ELPD-LOO difference")]
+    assert said in note
+
+
+def test_the_same_model_twice_is_no_difference_whatever_the_size(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    for run, draws, sha in ((base, 1000, "abc"), (cur, 250, "abc")):
+        config = {"name": "x", "trend": {"type": "linear"}, "sampler": {"draws": draws}}
+        (run / "config.resolved.yaml").write_text(json.dumps(config))
+        manifest = json.loads((run / "manifest.json").read_text())
+        manifest["data"]["sha256"] = sha
+        (run / "manifest.json").write_text(json.dumps(manifest))
+    b = np.random.default_rng(0).normal(-3, 0.5, 20)
+    write_loo(base, list(b))
+    write_loo(cur, list(b + 0.5))
+    (note,) = [n for n in compare_runs(cur, base).notes if n.startswith("ELPD-LOO difference")]
+    assert "the same model fitted to the same data: it is Monte Carlo noise" in note
+
+
+# ------------------------------------------------- allocations: only answers to the same request
+
+
+def optimize_folder(run: Path, stamp: str, recommended: dict[str, float], **request) -> Path:
+    """An ``optimize-<stamp>`` folder beside ``run``, made from it, answering ``request``."""
+    folder = run.parent / f"optimize-{stamp}"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "channel": list(recommended),
+            "recent_spend": [1000.0] * len(recommended),
+            "recommended_spend": list(recommended.values()),
+        }
+    ).to_csv(folder / "allocation.csv", index=False)
+    info = {"request": {"periods": 13, **request}, "source_run": str(run)}
+    (folder / "optimize.json").write_text(json.dumps(info))
+    return folder
+
+
+def test_an_exploratory_optimize_does_not_change_compare(tmp_path):
+    """Two identical fits, each optimized for 13 periods; then someone explores a budget of
+    500 on the run: its newest optimize-* folder answers another question."""
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    optimize_folder(base, "20260101T000000.000000Z", {"tv": 1500.0, "search": 500.0})
+    optimize_folder(cur, "20260101T000000.000000Z", {"tv": 1500.0, "search": 500.0})
+    optimize_folder(cur, "20260102T000000.000000Z", {"tv": 100.0, "search": 400.0}, budget=500)
+    result = compare_runs(cur, base)
+    assert not result.drifted, [r for r in result.rows if r["drifted"]]
+    assert rows_for(result, "allocation_direction")["tv"]["direction"] == "up -> up"
+    assert any(
+        "compared for the request the recent budget over 13 periods" in n for n in result.notes
+    )
+
+
+def test_allocations_answering_different_requests_are_not_compared(tmp_path):
+    base = make_run(tmp_path / "a" / "b")
+    cur = make_run(tmp_path / "c" / "r")
+    optimize_folder(base, "20260101T000000.000000Z", {"tv": 1500.0, "search": 500.0})
+    optimize_folder(cur, "20260101T000000.000000Z", {"tv": 100.0, "search": 400.0}, budget=500)
+    result = compare_runs(cur, base)
+    assert not result.drifted
+    assert not rows_for(result, "allocation_direction")
+    (note,) = [n for n in result.notes if n.startswith("allocations not compared")]
+    assert "run: budget 500 over 13 periods (flat)" in note
+    assert "baseline: the recent budget over 13 periods (flat)" in note
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "refused"),
+    [
+        ("posterior_summary.csv", b"parameter,mean\nprice_coef,abc\n", True),
+        ("diagnostics.json", b"{not json", True),
+        ("trace.nc", b"\x89HDF garbage", False),  # only refines intervals: they move instead
+        ("config.resolved.yaml", b"a: [unclosed", False),  # only refines the ELPD verdict
+    ],
+)
+def test_the_files_compare_now_reads_damaged(tmp_path, name, content, refused):
+    base = make_run(tmp_path / "base", contributions=contributions_frame(dates=WEEKS[:20]))
+    run = make_run(tmp_path / "run", contributions=contributions_frame(dates=WEEKS[:30]))
+    (run / name).write_bytes(content)
+    if refused:
+        with pytest.raises(UsageError, match=name):
+            compare_runs(run, base)
+    else:
+        assert not compare_runs(run, base).drifted

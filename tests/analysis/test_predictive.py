@@ -67,3 +67,42 @@ def test_loo_of_a_well_specified_model():
     assert s["elpd_loo"] == pytest.approx(result.pointwise["elpd_loo"].sum())
     assert s["elpd_loo"] < stats.norm.logpdf(y, y.mean(), 1).sum()  # out of sample is worse
     assert list(result.pointwise.columns) == ["date", "elpd_loo", "pareto_k"]
+
+
+def _normal_loglik(draws: int, n: int = 12, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0.0, 1.0, n)
+    mu = rng.normal(0.0, 0.2, size=(draws, 1)) * np.ones((1, n))
+    return predictive.log_likelihood("normal", y, mu, np.ones(draws), None), y
+
+
+@pytest.mark.parametrize("chains, draws", [(1, 25), (5, 5), (2, 13)])
+def test_loo_at_the_smallest_posterior_the_sampler_settings_allow(chains, draws):
+    """25 draws in all (``MIN_DRAWS``) is enough for PSIS: every k estimated or flagged."""
+    assert chains * draws >= predictive.MIN_DRAWS
+    ll, _ = _normal_loglik(chains * draws)
+    s = predictive.loo(ll, chains, [f"d{i}" for i in range(12)]).summary
+    assert np.isfinite(s["elpd_loo"]) and s["n"] == 12
+
+
+@pytest.mark.parametrize("draws", [1, 4, 20, 24])
+def test_loo_below_psis_minimum_falls_back_and_flags_every_period(draws):
+    """Fewer than 25 draws: PSIS cannot fit its tail (ArviZ raised 'n_draws_tail must be at
+    least 5', an internal error of the whole fit); now plain importance sampling, k inf."""
+    ll, _ = _normal_loglik(draws)
+    result = predictive.loo(ll, 1, [f"d{i}" for i in range(12)])
+    s = result.summary
+    assert s["pareto_k_above"] == s["n"] == 12 and s["pareto_k_max"] == np.inf
+    assert np.isfinite(s["elpd_loo"]) and np.isfinite(s["se"])
+    assert s["elpd_loo"] == pytest.approx(result.pointwise["elpd_loo"].sum())
+
+
+def test_loo_of_a_chain_that_never_moved():
+    """Identical draws (a stuck chain): 'All tail values are the same' in PSIS; the fallback's
+    ELPD is then the log-likelihood of that one draw, every period flagged."""
+    ll, _ = _normal_loglik(1)
+    stuck = np.repeat(ll, 40, axis=0)
+    result = predictive.loo(stuck, 2, [f"d{i}" for i in range(12)])
+    np.testing.assert_allclose(result.pointwise["elpd_loo"], ll[0], rtol=1e-12)
+    assert result.summary["pareto_k_above"] == 12
+    assert result.summary["p_loo"] == pytest.approx(0.0, abs=1e-9)

@@ -54,7 +54,8 @@ def _settings(examples: int) -> settings:
 # ---------------------------------------------------------------- the contract
 
 
-def assert_contract(files: dict[str, bytes]) -> None:
+def assert_contract(files: dict[str, bytes]) -> dict:
+    """The contract above for one project's files; returns ``check --json``'s object."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, content in files.items():
@@ -83,6 +84,7 @@ def assert_contract(files: dict[str, bytes]) -> None:
             fitted = json.loads(fit.stdout)
             assert fit.exit_code == 2 and fitted["error"] == result["error"], fit.stdout
             assert not (folder / "runs").exists(), "fit wrote something before failing"
+    return result
 
 
 def _files(config: Any = None, text: bytes | None = None, **csv: bytes) -> dict[str, bytes]:

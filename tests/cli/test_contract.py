@@ -97,7 +97,13 @@ def test_prior_errors_name_the_config_file(tmp_path):
 
 def test_extreme_data_is_a_prior_error_not_a_crash(tmp_path):
     frame = (SAMPLE / "weekly.csv").read_text().splitlines()
-    rows = [frame[0]] + [",".join([r.split(",")[0], "1e308", *r.split(",")[2:]]) for r in frame[1:]]
+    rows = (
+        [frame[0]]
+        + [  # extreme but not constant (a constant target is refused first)
+            ",".join([r.split(",")[0], f"{1e300 * (1 + i % 7 / 10):g}", *r.split(",")[2:]])
+            for i, r in enumerate(frame[1:])
+        ]
+    )
     (tmp_path / "huge.csv").write_text("\n".join(rows) + "\n")
     path = edit_config(example_config(tmp_path), lambda c: c["data"].update(path="huge.csv"))
     result = invoke("check", path)

@@ -4,9 +4,11 @@ scale, widened; structure changes that break the mapping are named."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from mmmcli.priors.overlap import counted_twice, overlap, overlap_warnings, refusal
 from mmmcli.priors.refresh import refreshed
 from mmmcli.priors.resolve import ResolvedPrior
 from mmmcli.spec.config import load_config
@@ -141,3 +143,73 @@ def test_draws_that_fit_no_member_of_the_family_keep_the_prior():
     base = prior("Gamma", alpha=4.0, beta=4.0)
     draws = np.full(1000, np.nan)  # a damaged trace
     assert refreshed(base, draws, 2.0, "r") is base
+
+
+# ---------------------------------------------------------------- what a refresh counts twice
+
+
+WEEKS = pd.date_range("2024-01-01", periods=60, freq="W-MON")
+Y = np.linspace(100.0, 160.0, 60)
+
+
+def periods_of(start: int, stop: int, holdout: int = 0, parent=(0, 40), y=Y) -> dict:
+    """``overlap`` of a parent fitted on weeks ``parent`` and this run's weeks [start, stop)
+    with the last ``holdout`` held out."""
+    lo, hi = parent
+    return overlap(WEEKS[lo:hi], Y[lo:hi], WEEKS[start:stop], y[start:stop], stop - start - holdout)
+
+
+def test_the_usual_weekly_refit_shares_the_parent_s_weeks_and_adds_new_ones():
+    p = periods_of(0, 43)
+    assert (p["shared"]["count"], p["new"]["count"], p["revised"]["count"]) == (40, 3, 0)
+    assert (p["new"]["start"], p["new"]["end"]) == ("2024-10-07", "2024-10-21")
+    assert refusal(p, "runs/a", 0) is None
+    said = counted_twice(p, "runs/a", 2.0)
+    assert said.startswith("refresh: 3 new periods (2024-10-07..2024-10-21); the 40 fitted by")
+    assert "about 25% of their weight" in said and overlap_warnings(p, "runs/a") == []
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "holdout", "said"),
+    [
+        (0, 40, 0, "2024-01-01..2024-09-30 (40 periods), add none"),  # the same weeks
+        (0, 30, 0, "2024-01-01..2024-07-22 (30 periods), add none"),  # ends before the parent
+        (10, 40, 0, "2024-03-11..2024-09-30 (30 periods), add none"),  # a later start
+        (0, 44, 4, "; the 4 later ones are held out (holdout.periods 4)"),  # new weeks held out
+    ],
+)
+def test_fitted_periods_inside_the_parent_s_are_refused(start, stop, holdout, said):
+    p = periods_of(start, stop, holdout)
+    refused = refusal(p, "runs/a", holdout)
+    assert refused is not None and said in refused
+    assert refused.startswith("runs/a was fitted on 2024-01-01..2024-09-30 (40 periods)")
+
+
+def test_revised_values_are_named_refused_alone_and_warned_with_new_weeks():
+    revised = Y.copy()
+    revised[5:8] += 1.0
+    alone = periods_of(0, 40, y=revised)
+    assert alone["revised"] == {"count": 3, "start": "2024-02-05", "end": "2024-02-19"}
+    assert "(3 with revised target values: after a correction" in refusal(alone, "runs/a", 0)
+    more = periods_of(0, 45, y=revised)
+    assert refusal(more, "runs/a", 0) is None
+    (warning,) = overlap_warnings(more, "runs/a")
+    assert "3 of the 40 periods runs/a was fitted on have other target values" in warning
+    same = periods_of(0, 45, y=Y * (1 + 1e-12))  # a CSV round trip is the same value
+    assert same["revised"]["count"] == 0
+
+
+def test_the_parent_s_holdout_is_new_to_a_refresh_of_the_same_file():
+    """The parent held out its last 8 weeks; this run fits the same file without a holdout:
+    those 8 were never in the parent's posterior (the file-hash check refused this)."""
+    p = periods_of(0, 48, parent=(0, 40))
+    assert p["new"]["count"] == 8 and refusal(p, "runs/a", 0) is None
+
+
+def test_a_parent_fitted_on_later_weeks_is_warned_about():
+    """Older history added (backfill) but the last weeks cut: new periods, and a warning that
+    the parent's posterior holds weeks this run does not fit."""
+    p = periods_of(0, 35, parent=(10, 40))
+    assert p["new"]["count"] == 10 and refusal(p, "runs/a", 0) is None
+    (warning,) = overlap_warnings(p, "runs/a")
+    assert "end 2024-08-26, before runs/a's (2024-09-30): its posterior holds 5 later" in warning
