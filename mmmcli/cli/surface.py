@@ -40,33 +40,29 @@ METAVARS = {
 BY_TYPE = {"int": "N", "float": "X", "str": "TEXT", "Path": "PATH"}
 
 
-class Command(TyperCommand):
-    """A Typer command whose help shows what to type: no type beside a flag, ``N``/``DIR``/
-    ``RUN`` beside an option, ``RUN`` (not ``{run}``) for an argument."""
+class _Tidy:
+    """Help in the house style: no type beside a flag, ``N``/``DIR``/``RUN`` beside an option,
+    ``RUN`` (not ``{run}``) for an argument; the ``--help`` option included."""
+
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _tidy(self.params)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             _tidy([option])
         return option
 
 
-class Group(TyperGroup):
-    """The ``mmm`` group itself (``--version``, ``--help``), in the same style."""
+class Command(_Tidy, TyperCommand):
+    """Every ``mmm`` command (``@app.command(cls=Command)``)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _tidy(self.params)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _tidy([option])
-        return option
+class Group(_Tidy, TyperGroup):
+    """The ``mmm`` group itself (``--version``, ``--help``)."""
 
 
 def _tidy(params: list[Any]) -> None:
